@@ -1,0 +1,336 @@
+/**
+ * The token engine: turns a source that makes one request into a provider that caches,
+ * single-flights, refreshes in the background, retries, cools down, and never leaks a rejection
+ * (DESIGN.md, "The token engine: normative semantics", rules 1–12).
+ *
+ * @module
+ */
+import { LRUCache } from 'lru-cache'
+import { createAccessToken } from '../access-token.js'
+import { isKeylessError, KeylessError } from '../errors/keyless-error.js'
+import { createEventHub, type ProviderEventListener, type ProviderEventName } from '../events/provider-events.js'
+import { scopeToResource, validateScope } from '../scope/scope.js'
+import type { TokenSource } from '../source/token-source.js'
+import type { AccessToken, GetTokenOptions, TokenProvider } from '../token-provider.js'
+import { abortAfter, untilAborted } from './abortable.js'
+import { coolDownDelay } from './backoff.js'
+import { createCacheEntry, describeEntry, type CacheEntry } from './cache-entry.js'
+import { resolveProviderOptions, type TokenProviderOptions } from './provider-options.js'
+import { zeroCounters, type ProviderStats, type ScopeStats } from './provider-stats.js'
+import { refreshAt as computeRefreshAt } from './refresh-at.js'
+import { retryLoop } from './retry-loop.js'
+
+/** A provider made by keyless: the {@link TokenProvider} contract plus events, stats and lifecycle. */
+export interface KeylessTokenProvider extends TokenProvider {
+  peekToken(scope: string): AccessToken | undefined
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends ProviderEventName>(type: K, listener: ProviderEventListener<K>): () => void
+  /** Counters and per-scope state, never a token. */
+  stats(): ProviderStats
+  /** The source and endpoint host this provider speaks to, never a secret. */
+  describe(): string
+  /** Stops timers, aborts fetches (their callers reject with `closed`), releases sockets. Idempotent. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+const noop = (): void => {}
+
+/**
+ * Wraps a source in the token engine. Source packages call this; applications use `imds()`,
+ * `appService()`, `workloadIdentity()` or `auto()`, which return its result.
+ *
+ * Options are checked at once (a `config` error is thrown synchronously). Timers are unref'd, so
+ * a provider never keeps a process alive; `close()` releases them and the source's sockets.
+ *
+ * @example
+ * ```ts
+ * const provider = createTokenProvider(mySource, { deadlineMs: 20_000 })
+ * const { token } = await provider.getToken('https://storage.azure.com/.default')
+ * ```
+ */
+export function createTokenProvider(source: TokenSource, options: TokenProviderOptions = {}): KeylessTokenProvider {
+  const config = resolveProviderOptions(options, source.retryPolicy, source.kind)
+  const name = source.kind
+  const events = createEventHub(name)
+  const counters = zeroCounters()
+  const aliases = new Map<string, string>() // scope as asked → resource (the cache key)
+  const cache = new LRUCache<string, CacheEntry>({
+    max: config.maxEntries,
+    dispose: (entry) => {
+      clearTimeout(entry.timer)
+      entry.timer = undefined
+      if (closed) return
+      counters.evictions++
+      events.emit('evict', { scope: entry.scope })
+    },
+  })
+  let closed = false
+
+  const aborted = (reason: unknown): KeylessError =>
+    new KeylessError('aborted', `${name}: the caller aborted its wait for a token`, { source: name, cause: reason })
+  const closedError = (): KeylessError =>
+    new KeylessError('closed', `${name}: the provider is closed; make a new one`, { source: name })
+
+  function getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken> {
+    // Rule 1: the hit path is a map lookup and a clock compare, and returns a promise made earlier.
+    if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
+      const resource = aliases.get(scope)
+      const entry = resource === undefined ? undefined : cache.get(resource)
+      if (entry?.settled !== undefined) {
+        const now = Date.now()
+        if (now < entry.usableUntil) {
+          counters.hits++
+          entry.used = true
+          // A token past its refresh point with no timer left (it was idle then): refresh now, in the background.
+          if (now >= entry.refreshAt && entry.flight === undefined && entry.timer === undefined) startFlight(entry, 'refresh')
+          if (events.wanted('hit')) events.emit('hit', { scope })
+          return entry.settled
+        }
+      }
+    }
+    return acquire(scope, options)
+  }
+
+  async function acquire(scope: string, options: GetTokenOptions = {}): Promise<AccessToken> {
+    if (closed) throw closedError()
+    validateScope(scope, name)
+    const { signal } = options
+    if (signal?.aborted === true) throw aborted(signal.reason)
+    const entry = entryFor(scope)
+    const wait = (promise: Promise<AccessToken>): Promise<AccessToken> =>
+      signal === undefined ? promise : untilAborted(promise, signal, aborted)
+    const now = Date.now()
+
+    if (options.claims !== undefined) return wait(claimsFlight(entry, options.claims))
+    if (options.forceRefresh === true) {
+      if (entry.flight !== undefined) return wait(entry.flight.promise)
+      const usable = entry.token !== undefined && now < entry.usableUntil
+      if (usable && now - entry.lastForcedAt < config.forceRefreshIntervalMs) {
+        return entry.token as AccessToken // rate-limited: the last forced refresh is recent enough
+      }
+      if (!usable && entry.lastError !== undefined && now < entry.retryAt) throw failFast(entry)
+      entry.lastForcedAt = now
+      return wait(startFlight(entry, 'force'))
+    }
+    if (entry.token !== undefined && now < entry.usableUntil) {
+      counters.hits++
+      entry.used = true
+      return entry.token
+    }
+    counters.misses++
+    events.emit('miss', { scope })
+    // Rule 7: while the breaker is open and no token is usable, fail fast instead of queueing callers.
+    if (entry.lastError !== undefined && (entry.flight !== undefined || now < entry.retryAt)) throw failFast(entry)
+    if (entry.flight !== undefined) return wait(entry.flight.promise)
+    entry.used = true
+    return wait(startFlight(entry, 'miss'))
+  }
+
+  function entryFor(scope: string): CacheEntry {
+    let resource = aliases.get(scope)
+    if (resource === undefined) {
+      resource = scopeToResource(scope)
+      if (aliases.size >= config.maxEntries * 4) aliases.clear() // bounded; it is only a shortcut
+      aliases.set(scope, resource)
+    }
+    let entry = cache.get(resource)
+    if (entry === undefined) {
+      entry = createCacheEntry(scope, resource)
+      cache.set(resource, entry)
+    }
+    return entry
+  }
+
+  function startFlight(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Promise<AccessToken> {
+    clearTimeout(entry.timer)
+    entry.timer = undefined
+    const controller = new AbortController()
+    const promise = fetchToken(entry, reason, undefined, controller.signal).finally(() => {
+      if (entry.flight?.promise === promise) entry.flight = undefined
+    })
+    promise.catch(noop) // Rule 11: a background flight has nobody awaiting it; failures are events.
+    entry.flight = { promise, controller }
+    return promise
+  }
+
+  function claimsFlight(entry: CacheEntry, claims: string): Promise<AccessToken> {
+    const running = entry.claimFlights.get(claims)
+    if (running !== undefined) return running.promise
+    const controller = new AbortController()
+    const promise = fetchToken(entry, 'claims', claims, controller.signal).finally(() => entry.claimFlights.delete(claims))
+    promise.catch(noop)
+    entry.claimFlights.set(claims, { promise, controller })
+    return promise
+  }
+
+  async function fetchToken(
+    entry: CacheEntry,
+    reason: 'miss' | 'refresh' | 'retry' | 'force' | 'claims',
+    claims: string | undefined,
+    closeSignal: AbortSignal,
+  ): Promise<AccessToken> {
+    const startedAt = Date.now()
+    events.emit('refresh-start', { scope: entry.scope, reason })
+    const deadline = abortAfter(config.deadlineMs, () =>
+      new KeylessError('deadline', `${name}: no token within ${config.deadlineMs} ms (deadlineMs); the endpoint is slow or silent`, { source: name }),
+    )
+    const signal = AbortSignal.any([closeSignal, deadline.signal])
+    try {
+      const fetched = await untilAborted(
+        retryLoop(() => attempt(entry, claims, signal), {
+          policy: config.retry,
+          signal,
+          source: name,
+          random: config.random,
+          onRetry: ({ attempt: number, delayMs, error }) => {
+            counters.retries++
+            events.emit('retry', { scope: entry.scope, attempt: number, delayMs, code: error.code, status: error.status })
+          },
+        }),
+        signal,
+        (why) => why,
+      )
+      const now = Date.now()
+      const lifetime = fetched.expiresAt - now
+      const usableUntil = fetched.expiresAt - Math.min(config.expiryMarginMs, lifetime / 2)
+      const at = computeRefreshAt(now, fetched, { jitterRatio: config.refreshJitterRatio, latestAt: usableUntil, random: config.random })
+      const token = createAccessToken(fetched.token, fetched.expiresAt, at)
+      applyToken(entry, token, usableUntil, reason)
+      events.emit('refresh-success', { scope: entry.scope, expiresAt: token.expiresAt, refreshAt: at, durationMs: now - startedAt })
+      return token
+    } catch (error: unknown) {
+      // A failed claims challenge says nothing about the cached token: the breaker stays as it is.
+      throw reason === 'claims' ? error : recordFailure(entry, error)
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  async function attempt(entry: CacheEntry, claims: string | undefined, signal: AbortSignal) {
+    const timeout = abortAfter(config.attemptTimeoutMs, () =>
+      new KeylessError('timeout', `${name}: no response within ${config.attemptTimeoutMs} ms (attemptTimeoutMs)`, { source: name, retryable: true }),
+    )
+    const attemptSignal = AbortSignal.any([signal, timeout.signal])
+    counters.upstreamRequests++
+    try {
+      const request = { scope: entry.scope, resource: entry.resource, claims, signal: attemptSignal }
+      // Raced against the signal so a source that ignores it still cannot hang the engine.
+      return await untilAborted(source.fetchToken(request), attemptSignal, (why) => why)
+    } finally {
+      timeout.clear()
+    }
+  }
+
+  function applyToken(entry: CacheEntry, token: AccessToken, usableUntil: number, reason: string): void {
+    entry.token = token
+    entry.settled = Promise.resolve(token)
+    entry.usableUntil = usableUntil
+    entry.refreshAt = token.refreshAt
+    entry.used = reason === 'miss' || reason === 'force' || reason === 'claims'
+    counters.refreshes++
+    if (entry.lastError !== undefined) {
+      entry.lastError = undefined
+      entry.failures = 0
+      events.emit('breaker-close', { scope: entry.scope })
+    }
+    schedule(entry, token.refreshAt, 'refresh')
+  }
+
+  function recordFailure(entry: CacheEntry, error: unknown): KeylessError {
+    const failure = isKeylessError(error)
+      ? error
+      : new KeylessError('network', `${name}: the fetch failed unexpectedly`, { source: name, cause: error })
+    if (failure.code === 'closed' || closed) return failure
+    const now = Date.now()
+    entry.failures++
+    entry.lastError = failure
+    entry.retryAt = now + coolDownDelay(entry.failures, { baseMs: config.coolDownMs, capMs: config.maxCoolDownMs, random: config.random })
+    counters.refreshFailures++
+    const servingCachedToken = now < entry.usableUntil
+    events.emit('refresh-failure', {
+      scope: entry.scope,
+      code: failure.code,
+      status: failure.status,
+      failures: entry.failures,
+      retryAt: entry.retryAt,
+      servingCachedToken,
+    })
+    if (entry.failures === 1) events.emit('breaker-open', { scope: entry.scope, code: failure.code })
+    // Rule 7: keep serving the token and retry in the background, early enough to land before expiry.
+    if (servingCachedToken) {
+      const beforeExpiry = now + Math.max(config.coolDownMs, (entry.usableUntil - now) / 2)
+      schedule(entry, Math.min(entry.retryAt, beforeExpiry), 'retry')
+    }
+    return failure
+  }
+
+  function schedule(entry: CacheEntry, at: number, reason: 'refresh' | 'retry'): void {
+    clearTimeout(entry.timer)
+    entry.timer = undefined
+    if (closed || cache.peek(entry.resource) !== entry) return // evicted meanwhile: let it go
+    const timer = setTimeout(() => {
+      entry.timer = undefined
+      if (closed || entry.flight !== undefined) return
+      // Rule 5: refresh tokens in use even when no call arrives; let unused ones lapse.
+      if (reason === 'refresh' && !entry.used) return
+      startFlight(entry, reason)
+    }, Math.max(0, at - Date.now()))
+    timer.unref?.()
+    entry.timer = timer
+  }
+
+  function failFast(entry: CacheEntry): KeylessError {
+    const last = entry.lastError as KeylessError
+    const retryAt = new Date(entry.retryAt).toISOString()
+    return new KeylessError(last.code, `${name}: no usable token for ${entry.scope}; the last fetch failed, next attempt allowed at ${retryAt}`, {
+      source: name,
+      ...(last.status === undefined ? {} : { status: last.status }),
+      retryable: last.retryable,
+      cause: last,
+    })
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return
+    closed = true
+    const running: Promise<unknown>[] = []
+    for (const entry of cache.values()) {
+      clearTimeout(entry.timer)
+      for (const flight of [entry.flight, ...entry.claimFlights.values()]) {
+        if (flight === undefined) continue
+        flight.controller.abort(closedError())
+        running.push(flight.promise)
+      }
+    }
+    cache.clear()
+    aliases.clear()
+    await Promise.allSettled(running) // their timers are cleared once they settle
+    await source.close?.()
+  }
+
+  return {
+    name,
+    getToken,
+    peekToken(scope) {
+      const resource = aliases.get(scope)
+      const entry = resource === undefined ? undefined : cache.peek(resource)
+      return entry !== undefined && Date.now() < entry.usableUntil ? entry.token : undefined
+    },
+    on: events.on,
+    stats() {
+      const now = Date.now()
+      let inflight = 0
+      const scopes: ScopeStats[] = []
+      for (const entry of cache.values()) {
+        if (entry.flight !== undefined) inflight++
+        inflight += entry.claimFlights.size
+        scopes.push(describeEntry(entry, now))
+      }
+      return { ...counters, inflight, scopes }
+    },
+    describe: () => source.describe(),
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * `@keyless/core`: the contract, the token engine, errors, events and the Azure SDK adapter that
+ * every keyless source builds on.
+ *
+ * @module
+ */
+export { createAccessToken, REDACTED } from './access-token.js'
+export {
+  toTokenCredential,
+  type CredentialAccessToken,
+  type CredentialGetTokenOptions,
+  type KeylessTokenCredential,
+} from './credential/to-token-credential.js'
+export { createTokenProvider, type KeylessTokenProvider } from './engine/create-token-provider.js'
+export {
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  DEFAULT_COOL_DOWN_MS,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_EXPIRY_MARGIN_MS,
+  DEFAULT_FORCE_REFRESH_INTERVAL_MS,
+  DEFAULT_MAX_COOL_DOWN_MS,
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_REFRESH_JITTER_RATIO,
+  type TokenProviderOptions,
+} from './engine/provider-options.js'
+export type { ProviderStats, ScopeState, ScopeStats } from './engine/provider-stats.js'
+export { configError, ERRORS_DOC_URL, isKeylessError, KeylessError, type KeylessErrorCode, type KeylessErrorOptions } from './errors/keyless-error.js'
+export {
+  DIAGNOSTICS_CHANNEL_PREFIX,
+  type FetchReason,
+  type ProviderEventListener,
+  type ProviderEventName,
+  type ProviderEvents,
+} from './events/provider-events.js'
+export type { RetryPolicy, SourceRequest, SourceToken, TokenSource } from './source/token-source.js'
+export type { AccessToken, GetTokenOptions, TokenProvider } from './token-provider.js'

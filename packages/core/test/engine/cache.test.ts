@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createTokenProvider } from '../../src/engine/create-token-provider.js'
+import { fakeSource, fixedRandom, HOUR } from './fake-source.js'
+
+const VAULT = 'https://vault.azure.net/.default'
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('createTokenProvider(): cache', () => {
+  it('returns a cached token with no upstream request and the same promise each time', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { random: fixedRandom(0) })
+    const first = await provider.getToken(VAULT)
+    const p1 = provider.getToken(VAULT)
+    const p2 = provider.getToken(VAULT)
+    expect(p1).toBe(p2)
+    expect((await p1).token).toBe(first.token)
+    expect(source.requests).toHaveLength(1)
+    expect(provider.stats()).toMatchObject({ hits: 2, misses: 1, upstreamRequests: 1 })
+    await provider.close()
+  })
+
+  it('peekToken returns the usable token synchronously and never fetches', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    expect(provider.peekToken(VAULT)).toBeUndefined()
+    expect(source.requests).toHaveLength(0)
+    const token = await provider.getToken(VAULT)
+    expect(provider.peekToken(VAULT)).toBe(token)
+    vi.setSystemTime(token.expiresAt)
+    expect(provider.peekToken(VAULT)).toBeUndefined()
+    await provider.close()
+  })
+
+  it('keys a v2 scope and its v1 resource to one entry', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    const a = await provider.getToken(VAULT)
+    const b = await provider.getToken('https://vault.azure.net')
+    expect(b.token).toBe(a.token)
+    expect(source.requests).toHaveLength(1)
+    expect(source.requests[0]).toMatchObject({ scope: VAULT, resource: 'https://vault.azure.net' })
+    await provider.close()
+  })
+
+  it('never returns a token obtained for one scope for another', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    const vault = await provider.getToken(VAULT)
+    const storage = await provider.getToken('https://storage.azure.com/.default')
+    expect(vault.token).toContain('vault.azure.net')
+    expect(storage.token).toContain('storage.azure.com')
+    expect((await provider.getToken(VAULT)).token).toBe(vault.token)
+    await provider.close()
+  })
+
+  it('shares one upstream request between concurrent callers (single-flight)', async () => {
+    const source = fakeSource()
+    source.script.push({ latencyMs: 100 })
+    const provider = createTokenProvider(source)
+    const calls = Array.from({ length: 1000 }, () => provider.getToken(VAULT))
+    await vi.advanceTimersByTimeAsync(100)
+    const tokens = await Promise.all(calls)
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1)
+    expect(source.requests).toHaveLength(1)
+    await provider.close()
+  })
+
+  it('evicts the least recently used scope beyond maxEntries and emits evict', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { maxEntries: 2 })
+    const evicted: string[] = []
+    provider.on('evict', (e) => evicted.push(e.scope))
+    await provider.getToken('https://a.example/.default')
+    await provider.getToken('https://b.example/.default')
+    await provider.getToken('https://a.example/.default') // a is now most recent
+    await provider.getToken('https://c.example/.default')
+    expect(evicted).toEqual(['https://b.example/.default'])
+    expect(provider.stats().scopes.map((s) => s.scope).sort()).toEqual(['https://a.example/.default', 'https://c.example/.default'])
+    await provider.getToken('https://b.example/.default')
+    expect(source.requests).toHaveLength(4)
+    await provider.close()
+  })
+
+  it('rejects a bad scope with invalid-scope and sends nothing', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    for (const scope of ['', ' ', 'a b', 'https://x/.default https://y/.default', 'https://x\r\nHost: evil', 'x\u0000']) {
+      await expect(provider.getToken(scope)).rejects.toMatchObject({ code: 'invalid-scope' })
+    }
+    expect(source.requests).toHaveLength(0)
+    await provider.close()
+  })
+
+  it('throws a config error synchronously on bad options', () => {
+    expect(() => createTokenProvider(fakeSource(), { maxEntries: 0 })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createTokenProvider(fakeSource(), { deadlineMs: -1 })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createTokenProvider(fakeSource(), { retry: { retries: Number.NaN } })).toThrow(expect.objectContaining({ code: 'config' }))
+  })
+
+  it('does not write into the options object it is given', () => {
+    const options = Object.freeze({ deadlineMs: 1000, retry: Object.freeze({ retries: 1 }) })
+    expect(() => createTokenProvider(fakeSource(), options)).not.toThrow()
+  })
+
+  it('returns no token once the expiry margin is reached (rule 6) and fetches a new one', async () => {
+    const source = fakeSource()
+    source.fallback = { lifetimeMs: HOUR }
+    const provider = createTokenProvider(source, { expiryMarginMs: 30_000, random: fixedRandom(0) })
+    const first = await provider.getToken(VAULT)
+    vi.setSystemTime(first.expiresAt - 30_000)
+    const second = await provider.getToken(VAULT)
+    expect(second.token).not.toBe(first.token)
+    await provider.close()
+  })
+})

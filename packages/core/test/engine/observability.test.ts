@@ -1,0 +1,108 @@
+import diagnostics from 'node:diagnostics_channel'
+import { inspect } from 'node:util'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createTokenProvider } from '../../src/engine/create-token-provider.js'
+import { KeylessError } from '../../src/errors/keyless-error.js'
+import { failure, fakeSource, fixedRandom } from './fake-source.js'
+
+const SCOPE = 'https://vault.azure.net/.default'
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('createTokenProvider(): events, stats and diagnostics (rule 12)', () => {
+  it('emits the typed lifecycle events in order', async () => {
+    const source = fakeSource()
+    source.script.push(failure('endpoint-unavailable', 503))
+    const provider = createTokenProvider(source, { random: fixedRandom(0) })
+    const seen: string[] = []
+    for (const type of ['hit', 'miss', 'refresh-start', 'refresh-success', 'refresh-failure', 'retry'] as const) {
+      provider.on(type, () => seen.push(type))
+    }
+    const pending = provider.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(1000)
+    await pending
+    await provider.getToken(SCOPE)
+    expect(seen).toEqual(['miss', 'refresh-start', 'retry', 'refresh-success', 'hit'])
+    await provider.close()
+  })
+
+  it('stops delivering to a listener once it unsubscribes', async () => {
+    const provider = createTokenProvider(fakeSource())
+    const listener = vi.fn()
+    const off = provider.on('miss', listener)
+    await provider.getToken(SCOPE)
+    off()
+    await provider.getToken('https://storage.azure.com/.default')
+    expect(listener).toHaveBeenCalledTimes(1)
+    await provider.close()
+  })
+
+  it('publishes events on node:diagnostics_channel with the provider name', async () => {
+    const messages: unknown[] = []
+    const onMessage = (message: unknown) => messages.push(message)
+    diagnostics.subscribe('keyless:refresh-success', onMessage)
+    try {
+      const provider = createTokenProvider(fakeSource())
+      await provider.getToken(SCOPE)
+      expect(messages).toEqual([expect.objectContaining({ provider: 'fake', scope: SCOPE })])
+      await provider.close()
+    } finally {
+      diagnostics.unsubscribe('keyless:refresh-success', onMessage)
+    }
+  })
+
+  it('reports counters and per-scope state in stats()', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    await provider.getToken(SCOPE)
+    await provider.getToken(SCOPE)
+    const stats = provider.stats()
+    expect(stats).toMatchObject({ hits: 1, misses: 1, upstreamRequests: 1, refreshes: 1, refreshFailures: 0, inflight: 0 })
+    expect(stats.scopes).toEqual([expect.objectContaining({ scope: SCOPE, state: 'fresh', lastErrorCode: undefined })])
+    await provider.close()
+  })
+})
+
+describe('createTokenProvider(): secrets', () => {
+  const SECRET = 'eyJSECRET-TOKEN-VALUE-do-not-print'
+
+  it('never shows the token in JSON, inspect, events, diagnostics or stats', async () => {
+    const source = fakeSource()
+    source.fetchToken = async () => ({ token: SECRET, expiresAt: Date.now() + 3_600_000 })
+    const provider = createTokenProvider(source)
+    const printed: string[] = []
+    for (const type of ['hit', 'miss', 'refresh-start', 'refresh-success'] as const) {
+      provider.on(type, (e) => printed.push(JSON.stringify(e), inspect(e)))
+    }
+    const onMessage = (m: unknown) => printed.push(inspect(m, { depth: 5 }))
+    diagnostics.subscribe('keyless:refresh-success', onMessage)
+    try {
+      const token = await provider.getToken(SCOPE)
+      await provider.getToken(SCOPE)
+      expect(token.token).toBe(SECRET)
+      printed.push(JSON.stringify(token), inspect(token), inspect({ nested: token }, { depth: 5 }), String(Object.keys(token)))
+      printed.push(JSON.stringify({ ...token }), JSON.stringify(provider.stats()), inspect(provider.stats(), { depth: 5 }))
+      for (const text of printed) expect(text).not.toContain(SECRET)
+      expect(inspect(token)).toContain('[redacted]')
+    } finally {
+      diagnostics.unsubscribe('keyless:refresh-success', onMessage)
+      await provider.close()
+    }
+  })
+
+  it('never shows a token in a fail-fast error or its cause', async () => {
+    const source = fakeSource()
+    source.script.push(new KeylessError('rejected', 'fake: 400', { source: 'fake', status: 400 }))
+    const provider = createTokenProvider(source)
+    await expect(provider.getToken(SCOPE)).rejects.toBeDefined()
+    const error = await provider.getToken(SCOPE).catch((e: unknown) => e)
+    expect(JSON.stringify(error)).not.toContain(SECRET)
+    expect(inspect(error, { depth: 5 })).toContain('rejected')
+    await provider.close()
+  })
+})
