@@ -34,3 +34,18 @@ export {
 } from './events/provider-events.js'
 export type { RetryPolicy, SourceRequest, SourceToken, TokenSource } from './source/token-source.js'
 export type { AccessToken, GetTokenOptions, TokenProvider } from './token-provider.js'
+
+// For source packages (@keyless/imds, @keyless/app-service, ...): the HTTP seam, parsing, checks.
+export {
+  createHttpClient,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpJsonResponse,
+  type HttpRequest,
+} from './http/http-client.js'
+export { isDirectHost } from './http/is-direct-host.js'
+export { parseTokenResponse } from './parse/parse-token-response.js'
+export { parseExpiresOn } from './parse/parse-expiry.js'
+export { assertSafeIdentifier, scopeToResource, validateScope } from './scope/scope.js'

@@ -58,8 +58,9 @@ export function retryLoop<T>(attempt: (attemptNumber: number) => Promise<T>, opt
         windowStartedAt.set(failure.status, startedAt)
         inWindow = now - startedAt < windowMs
       }
-      // Throwing here ends p-retry's loop with this error.
-      if (!failure.retryable || (!inWindow && retriesLeft <= 0)) throw failure
+      // Throwing here ends p-retry's loop with this error. A windowed status (IMDS 410) is retried
+      // for its window and then no more: the endpoint promised to be back within it.
+      if (!failure.retryable || (windowMs !== undefined && !inWindow) || retriesLeft <= 0) throw failure
       consumesRetry = !inWindow
       let delayMs = fullJitterDelay(retriesConsumed, {
         baseMs: policy.baseDelayMs,

@@ -1,0 +1,241 @@
+/**
+ * The one HTTP seam of keyless: a JSON request over undici that never follows redirects, keeps
+ * IMDS and loopback endpoints off proxies, caps response bodies, honours an abort signal, and
+ * turns every failure into a classified {@link KeylessError}.
+ *
+ * @module
+ */
+import { Agent, EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } from 'undici'
+import { configError, isKeylessError, KeylessError } from '../errors/keyless-error.js'
+import { endpointLabel } from './endpoint-label.js'
+import { isDirectHost } from './is-direct-host.js'
+import { networkError } from './network-error.js'
+import { readBody } from './read-body.js'
+import { DEFAULT_MAX_RETRY_AFTER_MS, statusError } from './status-error.js'
+
+export { DEFAULT_MAX_RETRY_AFTER_MS } from './status-error.js'
+
+/** Largest response body read: 64 KiB. A token response is a few KiB. */
+export const DEFAULT_MAX_BODY_BYTES: number = 64 * 1024
+/** undici's wait for the response headers, a backstop behind the engine's attempt timeout: 30 s. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000
+/** undici's wait between two body chunks, a backstop behind the engine's attempt timeout: 30 s. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000
+
+/** The proxy variables that make non-direct hosts go through undici's `EnvHttpProxyAgent`. */
+export const PROXY_ENV_NAMES: readonly string[] = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+
+/** Options of {@link createHttpClient}. */
+export interface HttpClientOptions {
+  /** Goes into every error's `source` and starts its message (`imds`, `app-service`, ...). */
+  readonly source: string
+  /** Statuses the source retries (its `RetryPolicy.retryableStatuses`); marks errors `retryable`. */
+  readonly retryableStatuses: ReadonlySet<number>
+  /**
+   * An undici dispatcher to send every request through (tests: `MockAgent`). Used as-is: no proxy
+   * decision, none of the limits below, and `close()` leaves it open.
+   */
+  readonly dispatcher?: Dispatcher | undefined
+  /** Connections per origin of our own Agent (IMDS allows 5 concurrent). Default: undici's, unlimited. */
+  readonly connections?: number | undefined
+  /** Largest response body read, in bytes. Default {@link DEFAULT_MAX_BODY_BYTES}. */
+  readonly maxBodyBytes?: number | undefined
+  /** Cap of an error's `retryAfterMs`, in ms. Default {@link DEFAULT_MAX_RETRY_AFTER_MS}. */
+  readonly maxRetryAfterMs?: number | undefined
+  /** Our Agent's wait for response headers, in ms. Default {@link DEFAULT_HEADERS_TIMEOUT_MS}. */
+  readonly headersTimeoutMs?: number | undefined
+  /** Our Agent's wait between body chunks, in ms. Default {@link DEFAULT_BODY_TIMEOUT_MS}. */
+  readonly bodyTimeoutMs?: number | undefined
+  /** Clock for `Retry-After` HTTP dates, epoch ms. Default `Date.now`. */
+  readonly now?: (() => number) | undefined
+}
+
+/** One request. The URL's query string never reaches an error. */
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST'
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+  /** Sent as-is (a form-encoded string for token exchanges). */
+  readonly body?: string | undefined
+  /** Aborts the request and the body read. The engine aborts with a `KeylessError` reason. */
+  readonly signal: AbortSignal
+}
+
+/** A 2xx answer whose body parsed as JSON. */
+export interface HttpJsonResponse {
+  readonly status: number
+  /** The parsed JSON body; validate it before use (`parseTokenResponse`). */
+  readonly body: unknown
+}
+
+/** What {@link createHttpClient} returns. */
+export interface HttpClient {
+  /**
+   * Sends one request and resolves the parsed JSON of a 2xx answer. Never retries and never
+   * follows a redirect. Rejects with a `KeylessError`:
+   * - a non-2xx status: `throttled`, `endpoint-unavailable` or `rejected` (3xx included), see `statusError`;
+   * - no answer: `network` or `timeout`, see `networkError`;
+   * - a 2xx body larger than `maxBodyBytes` or not JSON: `bad-response`, not retryable;
+   * - the signal aborted: its reason when that is a `KeylessError`, else `aborted`;
+   * - the client was closed: `closed`.
+   */
+  request(request: HttpRequest): Promise<HttpJsonResponse>
+  /** Closes the Agents this client created (never an injected `dispatcher`). Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Creates the HTTP client a source makes its one request with.
+ *
+ * Without a `dispatcher` it owns a dedicated undici `Agent` (keep-alive, `connections` per origin,
+ * header and body timeouts). Hosts for which `isDirectHost` is true (loopback, IMDS) always use it
+ * directly. Other hosts go through an undici `EnvHttpProxyAgent` (which honours `NO_PROXY`) when one
+ * of {@link PROXY_ENV_NAMES} is set at their first request, else through the direct Agent too.
+ *
+ * Throws a `config` error synchronously when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * const http = createHttpClient({ source: 'imds', retryableStatuses: new Set([404, 410, 429, 500]), connections: 5 })
+ * const { body } = await http.request({
+ *   method: 'GET',
+ *   url: new URL('http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net'),
+ *   headers: { Metadata: 'true' },
+ *   signal: AbortSignal.timeout(5_000),
+ * })
+ * await http.close()
+ * ```
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const settings = validate(options)
+  const { source, injected } = settings
+  let direct: Agent | undefined
+  let proxied: EnvHttpProxyAgent | undefined
+  let closed = false
+
+  const dispatcherFor = (url: URL): Dispatcher => {
+    if (injected !== undefined) return injected
+    if (!isDirectHost(url.hostname) && proxyConfigured()) return (proxied ??= new EnvHttpProxyAgent(settings.agentOptions))
+    return (direct ??= new Agent(settings.agentOptions))
+  }
+
+  const aborted = (signal: AbortSignal, url: URL): KeylessError => {
+    const reason: unknown = signal.reason
+    if (isKeylessError(reason)) return reason
+    return new KeylessError('aborted', `${source}: the request to ${endpointLabel(url)} was aborted by its signal`, { source, cause: reason })
+  }
+
+  const badResponse = (url: URL, what: string): KeylessError =>
+    new KeylessError('bad-response', `${source}: ${endpointLabel(url)} answered with ${what}; check that the endpoint URL points at the token endpoint`, { source, retryable: false })
+
+  return {
+    async request({ method, url, headers, body, signal }: HttpRequest): Promise<HttpJsonResponse> {
+      if (signal.aborted) throw aborted(signal, url)
+      if (closed) throw new KeylessError('closed', `${source}: the HTTP client is closed; create a new provider`, { source })
+
+      let response: Dispatcher.ResponseData
+      try {
+        response = await undiciRequest(url, { dispatcher: dispatcherFor(url), method, headers, body: body ?? null, signal })
+      } catch (error: unknown) {
+        throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
+      }
+
+      const { statusCode, headers: responseHeaders } = response
+      if (statusCode < 200 || statusCode > 299) {
+        let errorBody: unknown
+        try {
+          errorBody = parseJson(await readBody(response.body, settings.maxBodyBytes, responseHeaders['content-length']))
+        } catch {
+          // An unreadable error body only loses the upstream identifier; the status still decides.
+          if (signal.aborted) throw aborted(signal, url)
+        }
+        throw statusError(statusCode, responseHeaders, errorBody, { ...settings.statusContext, url })
+      }
+
+      let text: string | undefined
+      try {
+        text = await readBody(response.body, settings.maxBodyBytes, responseHeaders['content-length'])
+      } catch (error: unknown) {
+        throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
+      }
+      if (text === undefined) throw badResponse(url, `a body larger than ${settings.maxBodyBytes} bytes`)
+      const parsed = parseJson(text)
+      // The JSON.parse error is dropped on purpose: V8 quotes the input in its message.
+      if (parsed === undefined) throw badResponse(url, `a ${statusCode} whose body is not JSON`)
+      return { status: statusCode, body: parsed }
+    },
+
+    async close(): Promise<void> {
+      closed = true
+      const agents = [direct, proxied]
+      direct = undefined
+      proxied = undefined
+      await Promise.all(agents.map(async (agent) => agent?.close()))
+    },
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+function proxyConfigured(): boolean {
+  return PROXY_ENV_NAMES.some((name) => (process.env[name] ?? '') !== '')
+}
+
+interface Settings {
+  readonly source: string
+  readonly injected: Dispatcher | undefined
+  readonly maxBodyBytes: number
+  readonly agentOptions: Agent.Options
+  readonly statusContext: {
+    readonly source: string
+    readonly retryableStatuses: ReadonlySet<number>
+    readonly maxRetryAfterMs: number
+    readonly now: () => number
+  }
+}
+
+function validate(options: HttpClientOptions): Settings {
+  const source = typeof options?.source === 'string' ? options.source : ''
+  if (source === '') throw configError('http client: `source` must be a non-empty string')
+  const fail = (name: string, rule: string): never => {
+    throw configError(`${source}: the HTTP option \`${name}\` must be ${rule}`, source)
+  }
+  const positive = (name: string, value: number | undefined, fallback: number, integer: boolean): number => {
+    if (value === undefined) return fallback
+    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
+      return fail(name, integer ? 'a positive integer' : 'a positive number of milliseconds')
+    }
+    return value
+  }
+  if (typeof options.retryableStatuses?.has !== 'function') fail('retryableStatuses', 'a Set of HTTP statuses')
+  if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') fail('dispatcher', 'an undici Dispatcher')
+  if (options.now !== undefined && typeof options.now !== 'function') fail('now', 'a function returning epoch milliseconds')
+  const connections = options.connections === undefined ? undefined : positive('connections', options.connections, 0, true)
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS
+  if (typeof maxRetryAfterMs !== 'number' || !(maxRetryAfterMs >= 0) || !Number.isFinite(maxRetryAfterMs)) {
+    fail('maxRetryAfterMs', 'a non-negative number of milliseconds')
+  }
+  return {
+    source,
+    injected: options.dispatcher,
+    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, true),
+    agentOptions: {
+      headersTimeout: positive('headersTimeoutMs', options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, false),
+      bodyTimeout: positive('bodyTimeoutMs', options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, false),
+      ...(connections === undefined ? {} : { connections }),
+    },
+    statusContext: {
+      source,
+      retryableStatuses: new Set(options.retryableStatuses),
+      maxRetryAfterMs,
+      now: options.now ?? Date.now,
+    },
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Which endpoints must never go through a proxy.
+ *
+ * @module
+ */
+import { isIPv4 } from 'node:net'
+
+/** The link-local address of IMDS (and of Azure's other host-local metadata services). */
+export const IMDS_HOST = '169.254.169.254'
+
+/**
+ * Tells whether requests to `hostname` must connect directly, whatever `HTTP_PROXY`,
+ * `HTTPS_PROXY` or `NO_PROXY` say.
+ *
+ * True for loopback (`127.0.0.0/8`, `::1`, its IPv4-mapped forms, `localhost` and names under
+ * `.localhost`) and for the IMDS address `169.254.169.254`: IMDS "is not intended to be used behind
+ * a proxy ... you must bypass proxies even if none is known" (reference/protocols.md §1.7), and a
+ * proxy could not reach a loopback endpoint of this host anyway. Accepts a `URL.hostname`, with or
+ * without IPv6 brackets; case-insensitive. Pure: reads no environment.
+ *
+ * @example
+ * ```ts
+ * isDirectHost(new URL('http://169.254.169.254/metadata/identity/oauth2/token').hostname) // true
+ * isDirectHost('login.microsoftonline.com') // false
+ * ```
+ */
+export function isDirectHost(hostname: string): boolean {
+  let host = hostname.toLowerCase()
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  if (host.endsWith('.')) host = host.slice(0, -1)
+  if (host === IMDS_HOST) return true
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (isIPv4(host)) return host.startsWith('127.')
+  return isLoopbackIPv6(host)
+}
+
+function isLoopbackIPv6(host: string): boolean {
+  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true
+  if (!host.startsWith('::ffff:')) return false
+  const mapped = host.slice('::ffff:'.length)
+  // WHATWG URL serialises ::ffff:127.0.0.1 as ::ffff:7f00:1, so both spellings occur.
+  if (isIPv4(mapped)) return mapped.startsWith('127.')
+  return /^7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(mapped)
+}

@@ -1,0 +1,235 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { errors, MockAgent } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { KeylessError } from '../../src/errors/keyless-error.js'
+import { createHttpClient, DEFAULT_MAX_BODY_BYTES, type HttpClient, type HttpClientOptions } from '../../src/http/http-client.js'
+import { closedPort, loopbackServer, type LoopbackServer } from './loopback-server.js'
+
+const IMDS_RETRYABLE = new Set([404, 408, 410, 429, 500, 502, 503, 504])
+const TOKEN = { access_token: 'fake-token', expires_on: '1893456000', token_type: 'Bearer' }
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
+  const server = await loopbackServer(handler)
+  cleanups.push(() => server.close())
+  return server
+}
+
+function client(options: Partial<HttpClientOptions> = {}): HttpClient {
+  const http = createHttpClient({ source: 'imds', retryableStatuses: IMDS_RETRYABLE, ...options })
+  cleanups.push(() => http.close())
+  return http
+}
+
+function get(origin: string, path = '/metadata/identity/oauth2/token', signal = new AbortController().signal) {
+  return { method: 'GET' as const, url: new URL(path, origin), headers: { Metadata: 'true' }, signal }
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}) {
+  return (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+  }
+}
+
+describe('createHttpClient()', () => {
+  it('resolves the status and parsed JSON body of a 2xx answer', async () => {
+    const server = await serve(json(200, TOKEN))
+    await expect(client().request(get(server.origin))).resolves.toEqual({ status: 200, body: TOKEN })
+  })
+
+  it('sends the method, path, query, headers and body as given', async () => {
+    let seen: Record<string, string | string[] | undefined> = {}
+    const server = await serve((req, res) => {
+      let body = ''
+      req.setEncoding('utf8')
+      req.on('data', (chunk: string) => (body += chunk))
+      req.on('end', () => {
+        seen = { method: req.method, url: req.url, header: req.headers['content-type'], body }
+        json(200, TOKEN)(req, res)
+      })
+    })
+    await client().request({
+      method: 'POST',
+      url: new URL('/tenant/oauth2/v2.0/token?x=1', server.origin),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+      signal: new AbortController().signal,
+    })
+    expect(seen).toEqual({
+      method: 'POST',
+      url: '/tenant/oauth2/v2.0/token?x=1',
+      header: 'application/x-www-form-urlencoded',
+      body: 'grant_type=client_credentials',
+    })
+  })
+
+  it('accepts a JSON body that starts with a byte-order mark', async () => {
+    const server = await serve((_req, res) => res.end(`\uFEFF${JSON.stringify(TOKEN)}`))
+    await expect(client().request(get(server.origin))).resolves.toMatchObject({ body: TOKEN })
+  })
+
+  it('rejects a 2xx whose body is not JSON with bad-response', async () => {
+    const server = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'))
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'bad-response', retryable: false })
+  })
+
+  it('rejects a 2xx with an empty body with bad-response', async () => {
+    const server = await serve((_req, res) => res.writeHead(204).end())
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'bad-response' })
+  })
+
+  it('rejects a streamed body larger than maxBodyBytes with bad-response', async () => {
+    let closed = false
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }) // chunked: no content-length
+      res.on('close', () => (closed = true))
+      const chunk = 'x'.repeat(1024)
+      const pump = (): void => {
+        while (!closed && res.write(chunk));
+        if (!closed) res.once('drain', pump)
+      }
+      pump()
+    })
+    await expect(client({ maxBodyBytes: 4096 }).request(get(server.origin))).rejects.toMatchObject({
+      code: 'bad-response',
+      retryable: false,
+    })
+  })
+
+  it('rejects a body whose content-length exceeds the cap before reading it', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(DEFAULT_MAX_BODY_BYTES + 1) })
+      res.write('{') // the rest never comes: only the declared length can fail this request
+    })
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'bad-response' })
+  })
+
+  it('accepts a body of exactly maxBodyBytes', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(100 - 10) })
+    expect(body).toHaveLength(100)
+    const server = await serve((_req, res) => res.end(body))
+    await expect(client({ maxBodyBytes: 100 }).request(get(server.origin))).resolves.toMatchObject({ status: 200 })
+  })
+
+  it('classifies a non-2xx answer with its status, code and upstream error identifier', async () => {
+    const server = await serve(json(400, { error: 'invalid_request', error_description: 'Identity not found' }))
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({
+      code: 'rejected',
+      status: 400,
+      retryable: false,
+      upstreamError: 'invalid_request',
+      source: 'imds',
+    })
+  })
+
+  it('marks a retryable status retryable and reads Retry-After', async () => {
+    const server = await serve(json(429, {}, { 'retry-after': '2' }))
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({
+      code: 'throttled',
+      status: 429,
+      retryable: true,
+      retryAfterMs: 2000,
+    })
+  })
+
+  it('classifies a non-2xx answer whose body is not JSON', async () => {
+    const server = await serve((_req, res) => res.writeHead(503).end('<html>busy</html>'))
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'endpoint-unavailable', status: 503, upstreamError: undefined })
+  })
+
+  it('never follows a redirect and rejects it as rejected', async () => {
+    const target = await serve(json(200, TOKEN))
+    const redirecting = await serve((_req, res) => res.writeHead(302, { location: `${target.origin}/stolen` }).end())
+    await expect(client().request(get(redirecting.origin))).rejects.toMatchObject({ code: 'rejected', status: 302, retryable: false })
+    expect(redirecting.hits()).toBe(1)
+    expect(target.hits()).toBe(0)
+  })
+
+  it('maps a refused connection to a retryable network error with its cause', async () => {
+    const port = await closedPort()
+    const error: unknown = await client().request(get(`http://127.0.0.1:${port}`)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'network', retryable: true, source: 'imds' })
+    expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' })
+  })
+
+  it('maps a socket the server destroys to a retryable network error', async () => {
+    const server = await serve((req) => req.socket.destroy())
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'network', retryable: true })
+  })
+
+  it('maps an undici headers timeout to a retryable timeout', async () => {
+    // undici's own header timer ticks every ~500 ms, so the timeout is injected rather than waited for.
+    const mock = new MockAgent()
+    mock.disableNetConnect()
+    cleanups.push(() => mock.close())
+    mock.get('http://127.0.0.1:9').intercept({ path: '/metadata/identity/oauth2/token' }).replyWithError(new errors.HeadersTimeoutError())
+    await expect(client({ dispatcher: mock }).request(get('http://127.0.0.1:9'))).rejects.toMatchObject({ code: 'timeout', retryable: true })
+  })
+
+  it('rejects with the KeylessError reason of a signal aborted before the request, sending nothing', async () => {
+    const server = await serve(json(200, TOKEN))
+    const reason = new KeylessError('deadline', 'deadline passed', { source: 'keyless' })
+    const controller = new AbortController()
+    controller.abort(reason)
+    await expect(client().request(get(server.origin, undefined, controller.signal))).rejects.toBe(reason)
+    expect(server.hits()).toBe(0)
+  })
+
+  it('rejects with the KeylessError reason of a signal aborted while waiting for the answer', async () => {
+    const controller = new AbortController()
+    const reason = new KeylessError('timeout', 'attempt timed out', { source: 'keyless', retryable: true })
+    const server = await serve(() => controller.abort(reason)) // holds the response open
+    await expect(client().request(get(server.origin, undefined, controller.signal))).rejects.toBe(reason)
+  })
+
+  it('rejects with aborted when the signal aborts with a plain reason while reading the body', async () => {
+    const controller = new AbortController()
+    const reason = new Error('caller went away')
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"access_token":', () => controller.abort(reason))
+    })
+    const error: unknown = await client().request(get(server.origin, undefined, controller.signal)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'aborted', source: 'imds', retryable: false })
+    expect((error as Error).cause).toBe(reason)
+  })
+
+  it('rejects with closed after close(), which is idempotent', async () => {
+    const server = await serve(json(200, TOKEN))
+    const http = client()
+    await http.request(get(server.origin))
+    await http.close()
+    await http.close()
+    await expect(http.request(get(server.origin))).rejects.toMatchObject({ code: 'closed' })
+  })
+
+  it('sends through an injected dispatcher and leaves it open on close()', async () => {
+    const mock = new MockAgent()
+    mock.disableNetConnect()
+    cleanups.push(() => mock.close())
+    const pool = mock.get('http://169.254.169.254')
+    const path = '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net'
+    pool.intercept({ path, method: 'GET' }).reply(200, TOKEN).times(2)
+    const http = createHttpClient({ source: 'imds', retryableStatuses: IMDS_RETRYABLE, dispatcher: mock })
+    await expect(http.request(get('http://169.254.169.254', path))).resolves.toMatchObject({ body: TOKEN })
+    await http.close()
+    const again = createHttpClient({ source: 'imds', retryableStatuses: IMDS_RETRYABLE, dispatcher: mock })
+    await expect(again.request(get('http://169.254.169.254', path))).resolves.toMatchObject({ status: 200 })
+  })
+
+  it('throws a config error at once for invalid options', () => {
+    const base = { source: 'imds', retryableStatuses: IMDS_RETRYABLE }
+    expect(() => createHttpClient({ ...base, source: '' })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createHttpClient({ ...base, maxBodyBytes: 0 })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createHttpClient({ ...base, connections: 1.5 })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createHttpClient({ ...base, headersTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createHttpClient({ ...base, maxRetryAfterMs: Number.NaN })).toThrow(expect.objectContaining({ code: 'config' }))
+    expect(() => createHttpClient({ ...base, retryableStatuses: [429] as unknown as Set<number> })).toThrow(
+      expect.objectContaining({ code: 'config' }),
+    )
+  })
+})
