@@ -7,6 +7,7 @@
 export { createAccessToken, REDACTED } from './access-token.js'
 export {
   toTokenCredential,
+  type AbortSignalLike,
   type CredentialAccessToken,
   type CredentialGetTokenOptions,
   type KeylessTokenCredential,

@@ -9,9 +9,17 @@ import type { AccessToken, TokenProvider } from '../token-provider.js'
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
+/** The abort signal shape of the Azure SDK (`@azure/abort-controller`'s `AbortSignalLike`). */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
 /** The options Azure SDK clients pass to `getToken` that keyless honours. */
 export interface CredentialGetTokenOptions {
-  abortSignal?: AbortSignal | undefined
+  abortSignal?: AbortSignalLike | undefined
   claims?: string | undefined
 }
 
@@ -81,11 +89,20 @@ export function toTokenCredential(provider: TokenProvider): KeylessTokenCredenti
           source: provider.name,
         })
       }
-      const token = await provider.getToken(list[0], {
-        signal: options?.abortSignal,
-        claims: options?.claims,
-      })
-      return convert(token)
+      const like = options?.abortSignal
+      if (like === undefined || like instanceof AbortSignal) {
+        return convert(await provider.getToken(list[0], { signal: like, claims: options?.claims }))
+      }
+      // A signal-like object from another realm or polyfill: follow it with a real AbortSignal.
+      const controller = new AbortController()
+      const onAbort = (): void => controller.abort(like.reason)
+      if (like.aborted) onAbort()
+      else like.addEventListener('abort', onAbort, { once: true })
+      try {
+        return convert(await provider.getToken(list[0], { signal: controller.signal, claims: options?.claims }))
+      } finally {
+        like.removeEventListener('abort', onAbort)
+      }
     },
   }
 }

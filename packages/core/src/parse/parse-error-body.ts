@@ -5,14 +5,16 @@
  */
 
 /** What an upstream error identifier may look like to be exposed as `upstreamError`. */
-const SAFE_IDENTIFIER = /^[A-Za-z0-9_.-]{1,64}$/
+// A word of letters, digits and underscores, as every documented code is (invalid_request,
+// bad_request_102, SecretHeaderNotFound). No dots or hyphens: a JWT or an opaque token cannot pass.
+const SAFE_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/
 
 /**
  * Returns the endpoint's short error identifier from a parsed JSON error body, or `undefined`.
  *
  * It reads `error` when it is a string (IMDS and Entra: `{"error":"invalid_request", ...}`), or
  * `error.code` when `error` is an object (`{"error":{"code":"...","message":"..."}}`), as MSAL does
- * (reference/protocols.md §1.4). The value is returned only if it matches `/^[A-Za-z0-9_.-]{1,64}$/`,
+ * (reference/protocols.md §1.4). The value is returned only if it is one word (`/^[A-Za-z][A-Za-z0-9_]{0,47}$/`),
  * so nothing free-form from a response (descriptions, messages, echoed input) ever reaches an error.
  * Never throws.
  *

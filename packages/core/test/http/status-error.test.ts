@@ -63,11 +63,11 @@ describe('statusError()', () => {
 
   it('exposes a safe upstream error identifier from error or error.code', () => {
     expect(statusError(400, {}, { error: 'bad_request_102' }, context).upstreamError).toBe('bad_request_102')
-    expect(statusError(400, {}, { error: { code: 'Identity.NotFound', message: 'x' } }, context).upstreamError).toBe('Identity.NotFound')
+    expect(statusError(400, {}, { error: { code: 'ManagedIdentityNotFound', message: 'x' } }, context).upstreamError).toBe('ManagedIdentityNotFound')
   })
 
   it('drops an upstream error identifier that is not a short safe token', () => {
-    for (const body of [{ error: 'has space' }, { error: 'x'.repeat(65) }, { error: 42 }, { message: 'm' }, 'text', undefined]) {
+    for (const body of [{ error: 'has space' }, { error: 'x'.repeat(65) }, { error: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' }, { error: 'opaque-token-1234' }, { error: 42 }, { message: 'm' }, 'text', undefined]) {
       expect(statusError(400, {}, body, context).upstreamError).toBeUndefined()
     }
   })
