@@ -39,9 +39,8 @@ export interface Emulator extends AsyncDisposable {
     readonly userAssigned: readonly ManagedIdentity[]
   }
   /**
-   * Environment that points an app at the emulator: `AZURE_POD_IDENTITY_AUTHORITY_HOST` = `url`,
-   * honoured by both
-   * `@keyless/imds` and `@azure/identity`.
+   * Environment that points an app at the emulator: `AZURE_POD_IDENTITY_AUTHORITY_HOST` = `url`, honoured by
+   * both `@keyless/imds` and `@azure/identity`.
    */
   readonly env: Readonly<Record<string, string>>
   /** Scripted faults for token requests; see {@link Faults}. */
