@@ -140,3 +140,27 @@ describe('imds(): concurrency', () => {
     }
   })
 })
+
+describe('imds(): dispatcher option', () => {
+  it('sends its one request through an injected undici dispatcher', async () => {
+    const { MockAgent } = await import('undici')
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    const expiresOn = String(Math.floor(Date.now() / 1000) + 3600)
+    agent
+      .get('http://127.0.0.1:9')
+      .intercept({
+        path: '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net&client_id=abc',
+        method: 'GET',
+        headers: { Metadata: 'true' },
+      })
+      .reply(200, { access_token: 'mock-token', expires_on: expiresOn, resource: 'https://vault.azure.net', token_type: 'Bearer' })
+    const p = imds({ endpoint: 'http://127.0.0.1:9', clientId: 'abc', dispatcher: agent })
+    providers.push(p)
+    const token = await p.getToken(VAULT)
+    expect(token.token).toBe('mock-token')
+    expect(token.expiresAt).toBe(Number(expiresOn) * 1000)
+    agent.assertNoPendingInterceptors()
+    await agent.close()
+  })
+})

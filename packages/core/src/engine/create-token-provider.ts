@@ -327,7 +327,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
         inflight += entry.claimFlights.size
         scopes.push(describeEntry(entry, now))
       }
-      return { ...counters, inflight, scopes }
+      return { identity: source.identity, ...counters, inflight, scopes }
     },
     describe: () => source.describe(),
     close,

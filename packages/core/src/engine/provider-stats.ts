@@ -29,6 +29,8 @@ export interface ScopeStats {
 
 /** Counters since the provider was made, and the state of every cached scope. */
 export interface ProviderStats {
+  /** The source identity every cached token belongs to (kind, endpoint, selected identity). */
+  readonly identity: string
   readonly hits: number
   readonly misses: number
   /** Requests sent to the endpoint (every attempt, retries included). */

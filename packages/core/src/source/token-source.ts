@@ -56,7 +56,8 @@ export interface TokenSource {
   readonly kind: string
   /**
    * The identity this source speaks for: kind + endpoint + selected identity + tenant, never a
-   * secret. The engine puts it in front of every cache key.
+   * secret. A provider has exactly one source and its own cache, so every cache key lives under
+   * this identity (DESIGN.md rule 2); `stats().identity` reports it.
    */
   readonly identity: string
   /** The retry rules for this source's endpoint. */

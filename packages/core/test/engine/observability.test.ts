@@ -62,7 +62,7 @@ describe('createTokenProvider(): events, stats and diagnostics (rule 12)', () =>
     await provider.getToken(SCOPE)
     await provider.getToken(SCOPE)
     const stats = provider.stats()
-    expect(stats).toMatchObject({ hits: 1, misses: 1, upstreamRequests: 1, refreshes: 1, refreshFailures: 0, inflight: 0 })
+    expect(stats).toMatchObject({ identity: source.identity, hits: 1, misses: 1, upstreamRequests: 1, refreshes: 1, refreshFailures: 0, inflight: 0 })
     expect(stats.scopes).toEqual([expect.objectContaining({ scope: SCOPE, state: 'fresh', lastErrorCode: undefined })])
     await provider.close()
   })
