@@ -1,5 +1,5 @@
 /**
- * The state the engine keeps per cached scope, and the questions it asks of it.
+ * The state the engine keeps per cached scope, and the per-token record a cache hit reads.
  *
  * @module
  */
@@ -13,19 +13,32 @@ export interface Flight {
   readonly controller: AbortController
 }
 
+/**
+ * One token as the hit path needs it. Made once per token, right after its resolved promise, so
+ * the two sit side by side in memory: a hit reads this record and returns `settled`, nothing else.
+ */
+export interface CachedToken {
+  /** `Promise.resolve(token)`: a cache hit returns it and allocates nothing. */
+  readonly settled: Promise<AccessToken>
+  /** The token is returned while `now < usableUntil`. */
+  readonly usableUntil: number
+  readonly refreshAt: number
+  /** A caller used the token since it was fetched: only tokens in use are refreshed by timer. */
+  used: boolean
+  /** When the LRU's recency was last updated for this token's entry (at most once per second). */
+  touchedAt: number
+  readonly token: AccessToken
+  readonly entry: CacheEntry
+}
+
 /** Everything the engine knows about one scope. Only the engine mutates it. */
 export interface CacheEntry {
   /** The scope as first asked for (sent to the source) and the resource it maps to (the key). */
   readonly scope: string
   readonly resource: string
-  token: AccessToken | undefined
-  /** `Promise.resolve(token)`, made once per token so a cache hit allocates nothing. */
-  settled: Promise<AccessToken> | undefined
-  /** The token is returned while `now < usableUntil` (0 when there is none). */
-  usableUntil: number
-  refreshAt: number
-  /** A caller used the token since it was fetched: only tokens in use are refreshed by timer. */
-  used: boolean
+  /** The spellings of the scope that callers used; the hit index maps each to `current`. */
+  readonly aliases: string[]
+  current: CachedToken | undefined
   flight: Flight | undefined
   /** Flights for claims challenges, by claims string (they bypass the cache). */
   readonly claimFlights: Map<string, Flight>
@@ -51,11 +64,8 @@ export function createCacheEntry(scope: string, resource: string): CacheEntry {
   return {
     scope,
     resource,
-    token: undefined,
-    settled: undefined,
-    usableUntil: 0,
-    refreshAt: 0,
-    used: false,
+    aliases: [],
+    current: undefined,
     flight: undefined,
     claimFlights: new Map(),
     timer: undefined,
@@ -67,6 +77,19 @@ export function createCacheEntry(scope: string, resource: string): CacheEntry {
 }
 
 /**
+ * The usable token of an entry at `now`, if any.
+ *
+ * @example
+ * ```ts
+ * const token = usableToken(entry, Date.now())
+ * ```
+ */
+export function usableToken(entry: CacheEntry, now: number): CachedToken | undefined {
+  const current = entry.current
+  return current !== undefined && now < current.usableUntil ? current : undefined
+}
+
+/**
  * The snapshot of an entry for `stats()`: timing, state and the last error code, never the token.
  *
  * @example
@@ -75,15 +98,17 @@ export function createCacheEntry(scope: string, resource: string): CacheEntry {
  * ```
  */
 export function describeEntry(entry: CacheEntry, now: number): ScopeStats {
-  const usable = now < entry.usableUntil
   let state: ScopeState
-  if (usable) state = entry.lastError !== undefined ? 'degraded' : entry.flight !== undefined ? 'refreshing' : 'fresh'
-  else state = entry.lastError !== undefined ? 'failing' : 'empty'
+  if (usableToken(entry, now) !== undefined) {
+    state = entry.lastError !== undefined ? 'degraded' : entry.flight !== undefined ? 'refreshing' : 'fresh'
+  } else {
+    state = entry.lastError !== undefined ? 'failing' : 'empty'
+  }
   return {
     scope: entry.scope,
     state,
-    expiresAt: entry.token?.expiresAt,
-    refreshAt: entry.token?.refreshAt,
+    expiresAt: entry.current?.token.expiresAt,
+    refreshAt: entry.current?.refreshAt,
     lastErrorCode: entry.lastError?.code,
   }
 }

@@ -14,7 +14,7 @@ import type { TokenSource } from '../source/token-source.js'
 import type { AccessToken, GetTokenOptions, TokenProvider } from '../token-provider.js'
 import { abortAfter, untilAborted } from './abortable.js'
 import { coolDownDelay } from './backoff.js'
-import { createCacheEntry, describeEntry, type CacheEntry } from './cache-entry.js'
+import { createCacheEntry, describeEntry, usableToken, type CachedToken, type CacheEntry } from './cache-entry.js'
 import { resolveProviderOptions, type TokenProviderOptions } from './provider-options.js'
 import { zeroCounters, type ProviderStats, type ScopeStats } from './provider-stats.js'
 import { refreshAt as computeRefreshAt } from './refresh-at.js'
@@ -36,6 +36,11 @@ export interface KeylessTokenProvider extends TokenProvider {
 
 const noop = (): void => {}
 
+/** A hit updates the LRU's recency at most this often per entry: LRU order to within a second. */
+const LRU_TOUCH_INTERVAL_MS = 1000
+/** Spellings of one scope indexed for the hit path (`x/.default`, `x`, ...); more take the slow path. */
+const MAX_ALIASES = 8
+
 /**
  * Wraps a source in the token engine. Source packages call this; applications use `imds()`,
  * `appService()`, `workloadIdentity()` or `auto()`, which return its result.
@@ -54,12 +59,16 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   const name = source.kind
   const events = createEventHub(name)
   const counters = zeroCounters()
-  const aliases = new Map<string, string>() // scope as asked → resource (the cache key)
+  // The hit index: scope as asked → the current token's record, one Map lookup per hit.
+  // lru-cache owns the entries (keyed by resource) and decides eviction; an evicted entry's
+  // records leave the index in `dispose`.
+  const index = new Map<string, CachedToken>()
   const cache = new LRUCache<string, CacheEntry>({
     max: config.maxEntries,
     dispose: (entry) => {
       clearTimeout(entry.timer)
       entry.timer = undefined
+      for (const alias of entry.aliases) if (index.get(alias)?.entry === entry) index.delete(alias)
       if (closed) return
       counters.evictions++
       events.emit('evict', { scope: entry.scope })
@@ -75,17 +84,16 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   function getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken> {
     // Rule 1: the hit path is a map lookup and a clock compare, and returns a promise made earlier.
     if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
-      const resource = aliases.get(scope)
-      const entry = resource === undefined ? undefined : cache.get(resource)
-      if (entry?.settled !== undefined) {
+      const cached = index.get(scope)
+      if (cached !== undefined) {
         const now = Date.now()
-        if (now < entry.usableUntil) {
+        if (now < cached.usableUntil) {
           counters.hits++
-          entry.used = true
-          // A token past its refresh point with no timer left (it was idle then): refresh now, in the background.
-          if (now >= entry.refreshAt && entry.flight === undefined && entry.timer === undefined) startFlight(entry, 'refresh')
+          if (!cached.used) cached.used = true
+          if (now - cached.touchedAt >= LRU_TOUCH_INTERVAL_MS) touch(cached, now)
+          if (now >= cached.refreshAt) refreshIfIdle(cached.entry)
           if (events.wanted('hit')) events.emit('hit', { scope })
-          return entry.settled
+          return cached.settled
         }
       }
     }
@@ -105,41 +113,53 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     if (options.claims !== undefined) return wait(claimsFlight(entry, options.claims))
     if (options.forceRefresh === true) {
       if (entry.flight !== undefined) return wait(entry.flight.promise)
-      const usable = entry.token !== undefined && now < entry.usableUntil
-      if (usable && now - entry.lastForcedAt < config.forceRefreshIntervalMs) {
-        return entry.token as AccessToken // rate-limited: the last forced refresh is recent enough
+      const usable = usableToken(entry, now)
+      if (usable !== undefined && now - entry.lastForcedAt < config.forceRefreshIntervalMs) {
+        return usable.token // rate-limited: the last forced refresh is recent enough
       }
-      if (!usable && entry.lastError !== undefined && now < entry.retryAt) throw failFast(entry)
+      if (usable === undefined && entry.lastError !== undefined && now < entry.retryAt) throw failFast(entry)
       entry.lastForcedAt = now
       return wait(startFlight(entry, 'force'))
     }
-    if (entry.token !== undefined && now < entry.usableUntil) {
+    const usable = usableToken(entry, now)
+    if (usable !== undefined) {
       counters.hits++
-      entry.used = true
-      return entry.token
+      usable.used = true
+      touch(usable, now)
+      return usable.token
     }
     counters.misses++
     events.emit('miss', { scope })
     // Rule 7: while the breaker is open and no token is usable, fail fast instead of queueing callers.
     if (entry.lastError !== undefined && (entry.flight !== undefined || now < entry.retryAt)) throw failFast(entry)
     if (entry.flight !== undefined) return wait(entry.flight.promise)
-    entry.used = true
     return wait(startFlight(entry, 'miss'))
   }
 
   function entryFor(scope: string): CacheEntry {
-    let resource = aliases.get(scope)
-    if (resource === undefined) {
-      resource = scopeToResource(scope)
-      if (aliases.size >= config.maxEntries * 4) aliases.clear() // bounded; it is only a shortcut
-      aliases.set(scope, resource)
-    }
+    const indexed = index.get(scope)
+    if (indexed !== undefined) return indexed.entry
+    const resource = scopeToResource(scope)
     let entry = cache.get(resource)
     if (entry === undefined) {
       entry = createCacheEntry(scope, resource)
       cache.set(resource, entry)
     }
+    if (!entry.aliases.includes(scope) && entry.aliases.length < MAX_ALIASES) {
+      entry.aliases.push(scope)
+      if (entry.current !== undefined) index.set(scope, entry.current)
+    }
     return entry
+  }
+
+  function touch(cached: CachedToken, now: number): void {
+    cached.touchedAt = now
+    cache.get(cached.entry.resource) // moves the entry to the most recently used end
+  }
+
+  /** A token past its refresh point with no timer left (it was idle then): refresh in the background. */
+  function refreshIfIdle(entry: CacheEntry): void {
+    if (entry.flight === undefined && entry.timer === undefined) startFlight(entry, 'refresh')
   }
 
   function startFlight(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Promise<AccessToken> {
@@ -223,11 +243,18 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   }
 
   function applyToken(entry: CacheEntry, token: AccessToken, usableUntil: number, reason: string): void {
-    entry.token = token
-    entry.settled = Promise.resolve(token)
-    entry.usableUntil = usableUntil
-    entry.refreshAt = token.refreshAt
-    entry.used = reason === 'miss' || reason === 'force' || reason === 'claims'
+    const cached: CachedToken = {
+      settled: Promise.resolve(token),
+      usableUntil,
+      refreshAt: token.refreshAt,
+      // A fetch some caller waited for is in use; a background refresh is in use once a hit says so.
+      used: reason === 'miss' || reason === 'force' || reason === 'claims',
+      touchedAt: 0,
+      token,
+      entry,
+    }
+    entry.current = cached
+    if (cache.peek(entry.resource) === entry) for (const alias of entry.aliases) index.set(alias, cached)
     counters.refreshes++
     if (entry.lastError !== undefined) {
       entry.lastError = undefined
@@ -247,7 +274,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     entry.lastError = failure
     entry.retryAt = now + coolDownDelay(entry.failures, { baseMs: config.coolDownMs, capMs: config.maxCoolDownMs, random: config.random })
     counters.refreshFailures++
-    const servingCachedToken = now < entry.usableUntil
+    const usable = usableToken(entry, now)
+    const servingCachedToken = usable !== undefined
     events.emit('refresh-failure', {
       scope: entry.scope,
       code: failure.code,
@@ -258,8 +286,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     })
     if (entry.failures === 1) events.emit('breaker-open', { scope: entry.scope, code: failure.code })
     // Rule 7: keep serving the token and retry in the background, early enough to land before expiry.
-    if (servingCachedToken) {
-      const beforeExpiry = now + Math.max(config.coolDownMs, (entry.usableUntil - now) / 2)
+    if (usable !== undefined) {
+      const beforeExpiry = now + Math.max(config.coolDownMs, (usable.usableUntil - now) / 2)
       schedule(entry, Math.min(entry.retryAt, beforeExpiry), 'retry')
     }
     return failure
@@ -273,7 +301,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       entry.timer = undefined
       if (closed || entry.flight !== undefined) return
       // Rule 5: refresh tokens in use even when no call arrives; let unused ones lapse.
-      if (reason === 'refresh' && !entry.used) return
+      if (reason === 'refresh' && entry.current?.used !== true) return
       startFlight(entry, reason)
     }, Math.max(0, at - Date.now()))
     timer.unref?.()
@@ -304,7 +332,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       }
     }
     cache.clear()
-    aliases.clear()
+    index.clear()
     await Promise.allSettled(running) // their timers are cleared once they settle
     await source.close?.()
   }
@@ -313,9 +341,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     name,
     getToken,
     peekToken(scope) {
-      const resource = aliases.get(scope)
-      const entry = resource === undefined ? undefined : cache.peek(resource)
-      return entry !== undefined && Date.now() < entry.usableUntil ? entry.token : undefined
+      const cached = index.get(scope)
+      return cached !== undefined && Date.now() < cached.usableUntil ? cached.token : undefined
     },
     on: events.on,
     stats() {
