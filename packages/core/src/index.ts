@@ -35,6 +35,7 @@ export {
 } from './events/provider-events.js'
 export type { RetryPolicy, SourceRequest, SourceToken, TokenSource } from './source/token-source.js'
 export type { AccessToken, GetTokenOptions, TokenProvider } from './token-provider.js'
+export { unavailableProvider } from './unavailable-provider.js'
 
 // For source packages (@keyless/imds, @keyless/app-service, ...): the HTTP seam, parsing, checks.
 export {

@@ -21,6 +21,7 @@ export const ERRORS_DOC_URL = 'https://github.com/keyless-js/keyless/blob/main/d
  * - `endpoint-unavailable`: the endpoint answered a transient status (404, 408, 410, 5xx) and the retries ran out.
  * - `rejected`: the endpoint refused the request with a status that retrying cannot fix (most 4xx).
  * - `bad-response`: the response was not JSON, too large, or had no usable token or expiry.
+ * - `federated-token-file`: the Workload Identity token file is missing, empty or unreadable.
  * - `aborted`: the caller's `signal` aborted its wait (the shared fetch goes on for others).
  * - `closed`: the provider was closed.
  */
@@ -35,6 +36,7 @@ export type KeylessErrorCode =
   | 'endpoint-unavailable'
   | 'rejected'
   | 'bad-response'
+  | 'federated-token-file'
   | 'aborted'
   | 'closed'
 
