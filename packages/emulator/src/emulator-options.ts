@@ -3,7 +3,10 @@
  *
  * @module
  */
+import { randomBytes } from 'node:crypto'
 import { EmulatorError } from './emulator-error.js'
+import { resolveWorkloadIdentity } from './workload-identity-options.js'
+import type { ResolvedWorkloadIdentity, WorkloadIdentityOptions } from './workload-identity-options.js'
 
 /** One managed identity the emulator can issue tokens for. */
 export interface ManagedIdentity {
@@ -19,6 +22,20 @@ export interface ManagedIdentity {
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1. Default `0` (the OS picks a free one; read it from `emulator.url`). */
   readonly port?: number | undefined
+  /** TCP port of the HTTPS (Entra) server on 127.0.0.1. Default `0`; read it from `emulator.entra.authorityHost`. */
+  readonly entraPort?: number | undefined
+  /**
+   * The value App Service 2019-08-01 requires in `X-IDENTITY-HEADER` (`IDENTITY_HEADER`):
+   * printable ASCII without spaces. Default: 32 random hex characters made at start.
+   */
+  readonly appServiceHeader?: string | undefined
+  /**
+   * The value legacy App Service 2017-09-01 requires in the `secret` header (`MSI_SECRET`):
+   * printable ASCII without spaces. Default: 32 random hex characters made at start.
+   */
+  readonly legacySecret?: string | undefined
+  /** The emulated AKS Workload Identity; see {@link WorkloadIdentityOptions}. */
+  readonly workloadIdentity?: WorkloadIdentityOptions | undefined
   /** Tenant of the minted tokens (`tid`, `iss`, JWKS path). Default {@link DEFAULT_TENANT_ID}. */
   readonly tenantId?: string | undefined
   /** Lifetime of minted tokens, in ms, whole seconds, at least 1 s. Default {@link DEFAULT_TOKEN_LIFETIME_MS} (24 h). */
@@ -60,6 +77,10 @@ export const DEFAULT_SYSTEM_ASSIGNED: ManagedIdentity = Object.freeze({
 /** Options with defaults applied and validated; internal. */
 export interface ResolvedOptions {
   readonly port: number
+  readonly entraPort: number
+  readonly appServiceHeader: string
+  readonly legacySecret: string
+  readonly workloadIdentity: ResolvedWorkloadIdentity
   readonly tenantId: string
   readonly tokenLifetimeMs: number
   readonly systemAssigned: ManagedIdentity | undefined
@@ -84,8 +105,11 @@ function checkIdentity(identity: ManagedIdentity, label: string): ManagedIdentit
 
 /** Applies defaults and throws `ERR_EMULATOR_CONFIG` for invalid options; never writes into `options`. */
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
-  const port = options.port ?? 0
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw configError('port must be an integer in 0..65535')
+  const port = checkPort(options.port, 'port')
+  const entraPort = checkPort(options.entraPort, 'entraPort')
+  const appServiceHeader = checkSecret(options.appServiceHeader, 'appServiceHeader')
+  const legacySecret = checkSecret(options.legacySecret, 'legacySecret')
+  const workloadIdentity = resolveWorkloadIdentity(options.workloadIdentity)
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID
   if (!/^[A-Za-z0-9.-]+$/.test(tenantId)) throw configError('tenantId must be a GUID or a domain name')
   const tokenLifetimeMs = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS
@@ -99,7 +123,34 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   const userAssigned = (options.userAssigned ?? []).map((identity, i) => checkIdentity(identity, `userAssigned[${i}]`))
   const now = options.now ?? (() => Date.now())
   if (typeof now !== 'function') throw configError('now must be a function returning epoch ms')
-  return { port, tenantId, tokenLifetimeMs, systemAssigned, userAssigned, limits: options.limits ?? false, now }
+  return {
+    port,
+    entraPort,
+    appServiceHeader,
+    legacySecret,
+    workloadIdentity,
+    tenantId,
+    tokenLifetimeMs,
+    systemAssigned,
+    userAssigned,
+    limits: options.limits ?? false,
+    now,
+  }
+}
+
+function checkPort(value: number | undefined, name: string): number {
+  const port = value ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw configError(`${name} must be an integer in 0..65535`)
+  return port
+}
+
+/** A header value: given (checked, never echoed in the error) or 32 random hex characters. */
+function checkSecret(value: string | undefined, name: string): string {
+  if (value === undefined) return randomBytes(16).toString('hex')
+  if (typeof value !== 'string' || !/^[\x21-\x7e]+$/.test(value)) {
+    throw configError(`${name} must be a non-empty string of printable ASCII without spaces`)
+  }
+  return value
 }
 
 function stripUndefined(identity: Partial<ManagedIdentity>): Partial<ManagedIdentity> {

@@ -62,7 +62,13 @@ describe('POST /_admin/reset', () => {
     emulator.faults.enqueue({ status: 500 })
     expect((await post('/reset', '')).status).toBe(200)
     expect(emulator.requests).toEqual([])
-    expect(emulator.counters).toEqual({ tokenRequests: 0, byStatus: {}, tokensMinted: 0, maxConcurrent: 0 })
+    expect(emulator.counters).toEqual({
+      tokenRequests: 0,
+      byEndpoint: { imds: 0, 'app-service': 0, 'app-service-2017': 0, entra: 0 },
+      byStatus: {},
+      tokensMinted: 0,
+      maxConcurrent: 0,
+    })
     expect(emulator.faults.pending).toBe(0)
   })
 })
@@ -85,7 +91,13 @@ describe('GET /_admin/requests and /_admin/counters', () => {
     const requests = (await rawRequest(emulator.port, `${ADMIN_PATH_PREFIX}/requests`)).json<RequestLogEntry[]>()
     expect(requests.map((entry) => entry.status)).toEqual([200, 400])
     const counters = (await rawRequest(emulator.port, `${ADMIN_PATH_PREFIX}/counters`)).json<EmulatorCounters>()
-    expect(counters).toEqual({ tokenRequests: 2, byStatus: { 200: 1, 400: 1 }, tokensMinted: 1, maxConcurrent: 1 })
+    expect(counters).toEqual({
+      tokenRequests: 2,
+      byEndpoint: { imds: 2, 'app-service': 0, 'app-service-2017': 0, entra: 0 },
+      byStatus: { 200: 1, 400: 1 },
+      tokensMinted: 1,
+      maxConcurrent: 1,
+    })
     expect(emulator.requests).toHaveLength(2)
   })
 

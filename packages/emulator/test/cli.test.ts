@@ -2,8 +2,19 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { CLI_USAGE, runCli } from '../src/cli/run-cli.js'
-import { ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST } from '../src/index.js'
+import { CLI_SECTION_TITLES, CLI_USAGE, runCli } from '../src/cli/run-cli.js'
+import {
+  ENV_AZURE_AUTHORITY_HOST,
+  ENV_AZURE_CLIENT_ID,
+  ENV_AZURE_FEDERATED_TOKEN_FILE,
+  ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST,
+  ENV_AZURE_TENANT_ID,
+  ENV_IDENTITY_ENDPOINT,
+  ENV_IDENTITY_HEADER,
+  ENV_MSI_ENDPOINT,
+  ENV_MSI_SECRET,
+  ENV_NODE_EXTRA_CA_CERTS,
+} from '../src/index.js'
 import { imdsRequest, rawRequest } from './http-client.js'
 import type { ImdsTokenBody } from './http-client.js'
 
@@ -14,6 +25,22 @@ function exportsOf(lines: readonly string[]): Record<string, string> {
     const match = EXPORT_LINE.exec(line)
     return match === null ? [] : [[match[1], match[2]]]
   }))
+}
+
+/** The exported names under each section title, in order. */
+function sectionsOf(lines: readonly string[]): Record<string, string[]> {
+  const titles = new Set(Object.values(CLI_SECTION_TITLES))
+  const sections: Record<string, string[]> = {}
+  let current: string[] | undefined
+  for (const line of lines) {
+    if (titles.has(line)) sections[line] = current = []
+    const name = EXPORT_LINE.exec(line)?.[1]
+    if (name !== undefined) {
+      expect(current, `${name} is printed before any section`).toBeDefined()
+      current?.push(name)
+    }
+  }
+  return sections
 }
 
 function portOf(url: string | undefined): number {
@@ -38,18 +65,38 @@ function startCli(argv: string[]): { lines: string[]; ready: Promise<void>; stop
 }
 
 describe('runCli()', () => {
-  it('prints export lines and a comment, serves tokens, and closes on abort', async () => {
+  it('prints a commented section of export lines per source, serves tokens, and closes on abort', async () => {
     const cli = startCli(['--port', '0', '--lifetime-seconds', '3600'])
     await cli.ready
+    expect(sectionsOf(cli.lines)).toEqual({
+      [CLI_SECTION_TITLES.imds]: [ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST],
+      [CLI_SECTION_TITLES['app-service']]: [ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER],
+      [CLI_SECTION_TITLES['app-service-2017']]: [ENV_MSI_ENDPOINT, ENV_MSI_SECRET],
+      [CLI_SECTION_TITLES['workload-identity']]: [
+        ENV_AZURE_CLIENT_ID,
+        ENV_AZURE_TENANT_ID,
+        ENV_AZURE_FEDERATED_TOKEN_FILE,
+        ENV_AZURE_AUTHORITY_HOST,
+        ENV_NODE_EXTRA_CA_CERTS,
+      ],
+    })
+    expect(cli.lines.at(-1)).toMatch(/^# keyless emulator: /)
     const env = exportsOf(cli.lines)
-    expect(Object.keys(env)).toEqual([ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST])
     expect(env[ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-    expect(cli.lines.filter((line) => !EXPORT_LINE.test(line))).toEqual([expect.stringMatching(/^# keyless emulator: /)])
+    expect(env[ENV_AZURE_AUTHORITY_HOST]).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
     const port = portOf(env[ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST])
     expect((await imdsRequest(port)).json<ImdsTokenBody>().expires_in).toBe('3600')
+    const appService = new URL(env[ENV_IDENTITY_ENDPOINT] ?? '')
+    const res = await rawRequest(port, `${appService.pathname}?api-version=2019-08-01&resource=r`, {
+      headers: { 'X-IDENTITY-HEADER': env[ENV_IDENTITY_HEADER] ?? '' },
+    })
+    expect(res.status).toBe(200)
+    const files = [env[ENV_AZURE_FEDERATED_TOKEN_FILE] ?? '', env[ENV_NODE_EXTRA_CA_CERTS] ?? '']
+    expect(files.map((file) => existsSync(file))).toEqual([true, true])
     cli.stop()
     expect(await cli.done).toBe(0)
     await expect(imdsRequest(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    expect(files.map((file) => existsSync(file))).toEqual([false, false])
   })
 
   it('switches the IMDS limits on with --limits', async () => {

@@ -1,13 +1,23 @@
 /**
- * Conformance: the reference client, `@azure/identity`'s `ManagedIdentityCredential` (MSAL
- * inside), gets tokens from the emulator through the IMDS override protocols.md §9.2 describes.
- * MSAL keeps its token source in a process-wide static, so this file uses one emulator throughout.
+ * Conformance: the reference client, `@azure/identity` (MSAL inside), gets tokens from the
+ * emulator. `ManagedIdentityCredential` through the IMDS override protocols.md §9.2 describes
+ * (MSAL keeps its token source in a process-wide static, so this file uses one IMDS emulator
+ * throughout; App Service has conformance-app-service.test.ts). Workload Identity runs in child
+ * processes: Node reads `NODE_EXTRA_CA_CERTS` only at start-up.
  */
 import { ManagedIdentityCredential } from '@azure/identity'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { DEFAULT_SYSTEM_ASSIGNED, ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST, startEmulator } from '../src/index.js'
+import {
+  DEFAULT_SYSTEM_ASSIGNED,
+  DEFAULT_WORKLOAD_IDENTITY,
+  ENV_AZURE_POD_IDENTITY_AUTHORITY_HOST,
+  ENV_NODE_EXTRA_CA_CERTS,
+  startEmulator,
+} from '../src/index.js'
 import type { Emulator, ManagedIdentity, RequestLogEntry } from '../src/index.js'
+import { runChildCredential } from './child-credential.js'
+import type { ChildRun } from './child-credential.js'
 
 const UAMI: ManagedIdentity = {
   clientId: 'eeeeeeee-0000-4000-8000-00000000000e',
@@ -93,4 +103,103 @@ describe('ManagedIdentityCredential (@azure/identity 4.13.1) against the emulato
     expect((await emulator.verify(token.token)).aud).toBe('https://database.windows.net')
     expect(tokenRequests().map((entry) => entry.status)).toEqual([503, 200])
   })
+})
+
+describe('Workload Identity with @azure/identity 4.13.1 in a child process', () => {
+  const CHILD_TIMEOUT_MS = 30_000
+  const REFRESH_IN_S = 1800
+  let wi: Emulator
+  beforeAll(async () => {
+    wi = await startEmulator({ workloadIdentity: { refreshInSeconds: REFRESH_IN_S } })
+  })
+  afterAll(() => wi.close())
+  beforeEach(() => wi.reset())
+
+  const workloadCredential = (scope: string, env: Record<string, string>): Promise<ChildRun> =>
+    runChildCredential(
+      {
+        kind: 'workload',
+        options: {
+          tenantId: wi.entra.tenantId,
+          clientId: wi.entra.clientId,
+          tokenFilePath: wi.entra.tokenFile,
+          authorityHost: wi.entra.authorityHost,
+          disableInstanceDiscovery: true,
+        },
+        scope,
+      },
+      env,
+    )
+
+  it(
+    'gets a WorkloadIdentityCredential token whose aud is the scope resource',
+    async () => {
+      const run = await workloadCredential('https://vault.azure.net/.default', { [ENV_NODE_EXTRA_CA_CERTS]: wi.entra.caFile })
+      expect(run.stderr).not.toContain('loopback guard')
+      expect(run.outcome).toMatchObject({ ok: true, aud: 'https://vault.azure.net' })
+      if (!run.outcome.ok) return
+      const claims = await wi.verify(run.outcome.token, { audience: 'https://vault.azure.net' })
+      expect(claims).toMatchObject({ appid: DEFAULT_WORKLOAD_IDENTITY.clientId, oid: DEFAULT_WORKLOAD_IDENTITY.objectId })
+      // refresh_in reaches the client: it refreshes (expires_in - refresh_in) seconds before expiry.
+      const gapMs = run.outcome.expiresOnTimestamp - (run.outcome.refreshAfterTimestamp ?? 0)
+      expect(Math.abs(gapMs - (86_400 - REFRESH_IN_S) * 1000)).toBeLessThanOrEqual(1000)
+    },
+    CHILD_TIMEOUT_MS,
+  )
+
+  it(
+    'follows MSAL’s path: GET the openid-configuration, then POST to the token_endpoint it returned',
+    async () => {
+      const run = await workloadCredential('https://storage.azure.com/.default', { [ENV_NODE_EXTRA_CA_CERTS]: wi.entra.caFile })
+      expect(run.outcome.ok).toBe(true)
+      expect(wi.requests.map((entry) => [entry.method, entry.endpoint, entry.path, entry.status])).toEqual([
+        ['GET', 'openid-configuration', `/${wi.tenantId}/v2.0/.well-known/openid-configuration`, 200],
+        ['POST', 'entra', new URL(wi.entra.tokenEndpoint).pathname, 200],
+      ])
+      expect(wi.requests[1]?.query).toEqual({ 'client-request-id': expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    },
+    CHILD_TIMEOUT_MS,
+  )
+
+  it(
+    'fails when the child is not started with NODE_EXTRA_CA_CERTS: TLS refuses before any request',
+    async () => {
+      const run = await workloadCredential('https://vault.azure.net/.default', {})
+      expect(run.outcome.ok).toBe(false)
+      expect(run.code).not.toBe(0)
+      expect(run.stderr).not.toContain('loopback guard')
+      expect(wi.requests).toEqual([])
+    },
+    CHILD_TIMEOUT_MS,
+  )
+
+  it(
+    'gets a ManagedIdentityCredential token from exactly envFor("workload-identity") (the AKS token-exchange path)',
+    async () => {
+      const run = await runChildCredential({ kind: 'managed', options: {}, scope: 'https://management.azure.com/.default' }, wi.envFor('workload-identity'))
+      expect(run.outcome).toMatchObject({ ok: true, aud: 'https://management.azure.com' })
+      expect(wi.counters.byEndpoint['entra']).toBe(1)
+    },
+    CHILD_TIMEOUT_MS,
+  )
+
+  it(
+    'presents the rotated service-account token from a process started after the rotation',
+    async () => {
+      await wi.entra.rotateServiceAccountToken()
+      const run = await workloadCredential('https://vault.azure.net/.default', { [ENV_NODE_EXTRA_CA_CERTS]: wi.entra.caFile })
+      expect(run.outcome.ok).toBe(true)
+    },
+    CHILD_TIMEOUT_MS,
+  )
+
+  it(
+    'runs the child behind the loopback guard',
+    async () => {
+      const run = await runChildCredential({ kind: 'probe', host: '192.0.2.1' }, {})
+      expect(run.outcome).toMatchObject({ ok: false, error: expect.stringContaining('ERR_TEST_NON_LOOPBACK') })
+      expect(run.stderr).toContain('loopback guard: refused 192.0.2.1')
+    },
+    CHILD_TIMEOUT_MS,
+  )
 })

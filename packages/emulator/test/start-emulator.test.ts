@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   DEFAULT_SYSTEM_ASSIGNED,
@@ -8,6 +10,7 @@ import {
 } from '../src/index.js'
 import type { Emulator, EmulatorOptions, ManagedIdentity } from '../src/index.js'
 import { VALID_QUERY, imdsRequest, rawRequest, tcpHandles } from './http-client.js'
+import { entraTokenRequest } from './https-client.js'
 import type { ImdsTokenBody } from './http-client.js'
 
 const UAMI: ManagedIdentity = {
@@ -75,6 +78,22 @@ describe('startEmulator()', () => {
     emulator = await startEmulator()
     await expect(startEmulator({ port: emulator.port })).rejects.toMatchObject({ code: 'ERR_EMULATOR_LISTEN' })
   })
+
+  it('rejects with ERR_EMULATOR_LISTEN when the Entra port is taken, leaving no handle behind', async () => {
+    emulator = await startEmulator()
+    const before = tcpHandles()
+    const entraPort = Number(new URL(emulator.entra.authorityHost).port)
+    await expect(startEmulator({ entraPort })).rejects.toMatchObject({ code: 'ERR_EMULATOR_LISTEN' })
+    expect(tcpHandles()).toBeLessThanOrEqual(before)
+  })
+
+  it('listens on the given Entra port', async () => {
+    const probe = await startEmulator()
+    const entraPort = Number(new URL(probe.entra.authorityHost).port)
+    await probe.close()
+    emulator = await startEmulator({ entraPort })
+    expect(emulator.entra.authorityHost).toBe(`https://127.0.0.1:${entraPort}`)
+  })
 })
 
 describe('emulator.requests and emulator.counters', () => {
@@ -93,10 +112,11 @@ describe('emulator.requests and emulator.counters', () => {
         status: 400,
         at,
         token: true,
+        endpoint: 'imds',
         fault: undefined,
       },
       expect.objectContaining({ path: IMDS_TOKEN_PATH, status: 503, fault: 'status', token: true }),
-      expect.objectContaining({ path: '/elsewhere', query: { a: ['1', '2'] }, status: 404, token: false }),
+      expect.objectContaining({ path: '/elsewhere', query: { a: ['1', '2'] }, status: 404, token: false, endpoint: 'other' }),
     ])
   })
 
@@ -119,6 +139,7 @@ describe('emulator.requests and emulator.counters', () => {
     await rawRequest(emulator.port, '/.well-known/jwks.json')
     expect(emulator.counters).toEqual({
       tokenRequests: 5,
+      byEndpoint: { imds: 5, 'app-service': 0, 'app-service-2017': 0, entra: 0 },
       byStatus: { 200: 3, 400: 1, 500: 1 },
       tokensMinted: 2,
       maxConcurrent: 1,
@@ -176,6 +197,28 @@ describe('emulator.close()', () => {
     await local.close()
     await expect(hung).rejects.toMatchObject({ code: 'ECONNRESET' })
     // The server's handles are gone when close() resolves; the client ends its side on the next turns.
+    await expect.poll(tcpHandles).toBeLessThanOrEqual(before)
+  })
+
+  it('removes the CA file, the token file and their temp directory', async () => {
+    const local = await startEmulator()
+    const { caFile, tokenFile } = local.entra
+    expect([existsSync(caFile), existsSync(tokenFile)]).toEqual([true, true])
+    await local.close()
+    expect([existsSync(caFile), existsSync(tokenFile), existsSync(dirname(caFile))]).toEqual([false, false, false])
+  })
+
+  it('closes the HTTPS server too, hung connections included', async () => {
+    const before = tcpHandles()
+    const local = await startEmulator()
+    expect((await entraTokenRequest(local)).status).toBe(200)
+    local.faultsFor('entra').enqueue({ kind: 'hang' })
+    const hung = entraTokenRequest(local)
+    hung.catch(() => undefined)
+    await local.waitForRequests(2)
+    await local.close()
+    await expect(hung).rejects.toThrow()
+    await expect(entraTokenRequest(local, { body: '' })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
     await expect.poll(tcpHandles).toBeLessThanOrEqual(before)
   })
 

@@ -10,6 +10,8 @@ import { parseFaultStep, parseLatencyMs } from '../faults/fault-step.js'
 import type { FaultStep } from '../faults/fault-step.js'
 import type { EmulatorCounters, RequestLogEntry } from '../server/request-log.js'
 import { sendJson } from '../server/send.js'
+import { TOKEN_ENDPOINTS, isTokenEndpoint } from '../token-endpoint.js'
+import type { TokenEndpoint } from '../token-endpoint.js'
 
 /** Path prefix of the admin endpoints. */
 export const ADMIN_PATH_PREFIX = '/_admin'
@@ -20,6 +22,7 @@ const MAX_ADMIN_BODY_BYTES = 1_048_576
 /** What the admin endpoints act on; internal. */
 export interface AdminTarget {
   readonly faults: Faults
+  faultsFor(endpoint: TokenEndpoint): Faults
   readonly requests: readonly RequestLogEntry[]
   readonly counters: EmulatorCounters
   readonly limits: boolean
@@ -29,9 +32,11 @@ export interface AdminTarget {
 
 /**
  * The body of `POST /_admin/faults`. Everything is checked before anything is applied; then
- * `clear`, `enqueue`, `always` and `latencyMs` apply in that order.
+ * `clear`, `enqueue`, `always` and `latencyMs` apply in that order, to the script of `endpoint`
+ * when given (as `emulator.faultsFor(endpoint)`), else to the shared one.
  */
 export interface AdminFaultsBody {
+  readonly endpoint?: TokenEndpoint
   readonly clear?: boolean
   readonly enqueue?: readonly FaultStep[]
   readonly always?: FaultStep
@@ -73,9 +78,14 @@ function asRecord(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-function applyFaultsBody(faults: Faults, input: unknown): void {
+/** Applies the body and returns the script it applied to. */
+function applyFaultsBody(target: AdminTarget, input: unknown): Faults {
   const body = asRecord(input)
-  const { enqueue, always, latencyMs, clear } = body
+  const { enqueue, always, latencyMs, clear, endpoint } = body
+  if (endpoint !== undefined && !isTokenEndpoint(endpoint)) {
+    throw new AdminRequestError(400, 'invalid_body', `endpoint must be one of ${TOKEN_ENDPOINTS.join(', ')}`)
+  }
+  const faults = endpoint === undefined ? target.faults : target.faultsFor(endpoint)
   if (enqueue !== undefined && !Array.isArray(enqueue)) throw new AdminRequestError(400, 'invalid_body', 'enqueue must be an array')
   if (clear !== undefined && typeof clear !== 'boolean') throw new AdminRequestError(400, 'invalid_body', 'clear must be a boolean')
   const steps = (enqueue ?? []).map((step: unknown) => parseFaultStep(step))
@@ -85,6 +95,7 @@ function applyFaultsBody(faults: Faults, input: unknown): void {
   faults.enqueue(...steps)
   if (alwaysStep !== undefined) faults.always(alwaysStep)
   if (latency !== undefined) faults.latencyMs(latency)
+  return faults
 }
 
 async function route(req: IncomingMessage, path: string, target: AdminTarget): Promise<[number, unknown]> {
@@ -95,8 +106,7 @@ async function route(req: IncomingMessage, path: string, target: AdminTarget): P
   switch (path) {
     case `${ADMIN_PATH_PREFIX}/faults`:
       expect('POST')
-      applyFaultsBody(target.faults, await readJson(req))
-      return [200, { pending: target.faults.pending }]
+      return [200, { pending: applyFaultsBody(target, await readJson(req)).pending }]
     case `${ADMIN_PATH_PREFIX}/reset`:
       expect('POST')
       target.reset()

@@ -56,7 +56,7 @@ export async function applyFault(step: FaultStep, context: FaultContext): Promis
       // Nothing is sent; close() destroys the socket.
       return
     case 'reset':
-      exchange.req.socket.resetAndDestroy()
+      exchange.reset()
       return
     case 'non-json':
       exchange.replyText(200, step.body ?? NON_JSON_BODY, step.contentType ?? 'text/html; charset=utf-8')

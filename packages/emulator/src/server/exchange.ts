@@ -4,6 +4,7 @@
  * @module
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { ResetConnection } from './loopback-server.js'
 import type { LogHandle } from './request-log.js'
 import { sendJson, sendText } from './send.js'
 
@@ -19,6 +20,8 @@ export interface Exchange {
   reply(status: number, body: unknown, headers?: OutgoingHttpHeaders): void
   /** Sends a text answer with the given content type. */
   replyText(status: number, text: string, contentType: string, headers?: OutgoingHttpHeaders): void
+  /** Ends the connection with a TCP reset, over TLS too; nothing is answered. */
+  reset(): void
   /** True once the socket is gone (client gave up, `reset` fault, `close()`). */
   readonly gone: boolean
 }
@@ -30,6 +33,7 @@ export function createExchange(
   path: string,
   query: URLSearchParams,
   log: LogHandle,
+  reset: ResetConnection,
 ): Exchange {
   const canSend = (): boolean => !res.headersSent && !res.destroyed
   return {
@@ -47,6 +51,9 @@ export function createExchange(
       if (!canSend()) return
       log.answered(status)
       sendText(res, status, text, contentType, headers)
+    },
+    reset() {
+      reset(req.socket)
     },
     get gone() {
       return res.destroyed || req.socket.destroyed

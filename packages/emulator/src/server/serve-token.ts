@@ -5,7 +5,7 @@
  */
 import { applyFault } from '../faults/apply-fault.js'
 import type { FaultContext } from '../faults/apply-fault.js'
-import type { FaultController } from '../faults/fault-controller.js'
+import type { FaultBoard } from '../faults/fault-board.js'
 import { faultKind } from '../faults/fault-step.js'
 import type { TokenSigner } from '../tokens/token-signer.js'
 import type { Exchange } from './exchange.js'
@@ -16,7 +16,7 @@ import type { TokenDialect, TokenGrant } from './token-dialect.js'
 /** What the token flow uses from the emulator; internal. */
 export interface TokenDeps {
   readonly signer: TokenSigner
-  readonly faults: FaultController
+  readonly faults: FaultBoard
   readonly timers: RealTimers
   readonly log: RequestLog
   readonly lifetimeS: number
@@ -28,7 +28,8 @@ function faultContext(exchange: Exchange, dialect: TokenDialect, grant: TokenGra
     resource: grant.resource,
     errorBody: (status) => dialect.errorBody(status),
     async tokenBody(options = {}) {
-      const minted = await deps.signer.mint(grant.identity, grant.resource, options.lifetimeS ?? deps.lifetimeS)
+      const audience = dialect.echoesResource === false ? (options.echoResource ?? grant.resource) : grant.resource
+      const minted = await deps.signer.mint(grant.identity, audience, options.lifetimeS ?? deps.lifetimeS)
       const body = dialect.successBody({
         minted,
         identity: grant.identity,
@@ -49,10 +50,14 @@ function faultContext(exchange: Exchange, dialect: TokenDialect, grant: TokenGra
  * fault step is taken only for a valid request. The added latency delays every answer.
  */
 export async function serveToken(exchange: Exchange, dialect: TokenDialect, deps: TokenDeps): Promise<void> {
-  const outcome = dialect.admit?.(exchange) ?? dialect.check(exchange)
-  const step = outcome.ok ? deps.faults.take() : undefined
+  const checked = dialect.admit?.(exchange) ?? dialect.check(exchange)
+  // Only a dialect that reads a body (Entra) is awaited; the others take their step synchronously.
+  const outcome = checked instanceof Promise ? await checked : checked
+  // A client that left while its body was read takes no step: the step stays for the next request.
+  const step = outcome.ok && !exchange.gone ? deps.faults.take(dialect.name) : undefined
   if (step !== undefined) exchange.log.fault(faultKind(step))
-  const latency = deps.faults.latency
+  exchange.log.dispatched()
+  const latency = deps.faults.latency(dialect.name)
   if (latency > 0 && !(await deps.timers.wait(latency))) return
   if (exchange.gone) return
   if (!outcome.ok) {

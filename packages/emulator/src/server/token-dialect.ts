@@ -1,10 +1,11 @@
 /**
- * What a managed-identity protocol (IMDS now; App Service, Entra later) plugs into the server.
+ * What a token protocol (IMDS, App Service 2019 and 2017, Entra v2) plugs into the server.
  *
  * @module
  */
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { ManagedIdentity } from '../emulator-options.js'
+import type { TokenEndpoint } from '../token-endpoint.js'
 import type { MintedToken } from '../tokens/token-signer.js'
 import type { Exchange } from './exchange.js'
 
@@ -34,14 +35,19 @@ export interface TokenBodyInput {
 
 /** One token protocol; internal. */
 export interface TokenDialect {
-  /** Short name, e.g. `imds`. */
-  readonly name: string
+  /** The endpoint it serves: its name in the log, the counters and `faultsFor()`. */
+  readonly name: TokenEndpoint
+  /**
+   * `false` when the 200 body does not echo the resource (Entra): a `resource-mismatch` fault
+   * then mints the token for the mismatched audience instead. Default `true`.
+   */
+  readonly echoesResource?: boolean
   /** Whether a normalized path (see `normalizePath`) is this dialect's token endpoint. */
   matches(normalizedPath: string): boolean
   /** Throttling that runs before validation (IMDS limits); a rejection, or `undefined` to go on. */
   admit?(exchange: Exchange): TokenRejection | undefined
-  /** Protocol validation: method, headers, query, identity selection. */
-  check(exchange: Exchange): TokenGrant | TokenRejection
+  /** Protocol validation: method, headers, query or body, identity selection. */
+  check(exchange: Exchange): TokenGrant | TokenRejection | Promise<TokenGrant | TokenRejection>
   /** The 200 body for a minted token. */
   successBody(input: TokenBodyInput): Record<string, unknown>
   /** The error body this protocol sends with `status` (used by status faults). */
