@@ -22,6 +22,8 @@ export {
   DEFAULT_MAX_COOL_DOWN_MS,
   DEFAULT_MAX_ENTRIES,
   DEFAULT_REFRESH_JITTER_RATIO,
+  resolveProviderOptions,
+  type ResolvedProviderOptions,
   type TokenProviderOptions,
 } from './engine/provider-options.js'
 export type { ProviderStats, ScopeState, ScopeStats } from './engine/provider-stats.js'
@@ -47,7 +49,7 @@ export {
   type HttpJsonResponse,
   type HttpRequest,
 } from './http/http-client.js'
-export { isDirectHost } from './http/is-direct-host.js'
+export { isDirectHost, isLoopbackHost } from './http/is-direct-host.js'
 export { parseTokenResponse } from './parse/parse-token-response.js'
 export { parseExpiresOn } from './parse/parse-expiry.js'
 export { assertSafeIdentifier, scopeToResource, validateScope } from './scope/scope.js'

@@ -25,13 +25,32 @@ export const IMDS_HOST = '169.254.169.254'
  * ```
  */
 export function isDirectHost(hostname: string): boolean {
-  let host = hostname.toLowerCase()
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
-  if (host.endsWith('.')) host = host.slice(0, -1)
-  if (host === IMDS_HOST) return true
+  return normalizeHost(hostname) === IMDS_HOST || isLoopbackHost(hostname)
+}
+
+/**
+ * Tells whether `hostname` is this machine's loopback: `127.0.0.0/8`, `::1`, their IPv4-mapped
+ * forms, `localhost` and names under `.localhost`. Sources that send a secret over plain http
+ * allow only these (IMDS's link-local address is not loopback).
+ *
+ * @example
+ * ```ts
+ * isLoopbackHost('127.0.0.1') // true
+ * isLoopbackHost('169.254.169.254') // false
+ * ```
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = normalizeHost(hostname)
   if (host === 'localhost' || host.endsWith('.localhost')) return true
   if (isIPv4(host)) return host.startsWith('127.')
   return isLoopbackIPv6(host)
+}
+
+function normalizeHost(hostname: string): string {
+  let host = hostname.toLowerCase()
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  if (host.endsWith('.')) host = host.slice(0, -1)
+  return host
 }
 
 function isLoopbackIPv6(host: string): boolean {

@@ -26,19 +26,26 @@ export interface StatusErrorContext {
   readonly maxRetryAfterMs?: number | undefined
   /** Clock for `Retry-After` HTTP dates, epoch ms. Default `Date.now`. */
   readonly now?: (() => number) | undefined
+  /**
+   * Values that must never reach the error, such as the request's header values: an endpoint that
+   * echoes one in its `error` field loses `upstreamError` instead of leaking it.
+   */
+  readonly withheld?: ReadonlyArray<string> | undefined
 }
 
 /**
  * Classifies a non-2xx answer into a {@link KeylessError}.
  *
- * - `429` → `throttled`; `404`, `408`, `410` and `5xx` → `endpoint-unavailable` (the transient set
- *   of reference/protocols.md §1.6); every other status (other 4xx, 3xx) → `rejected`.
+ * - `429` → `throttled`; a status the source retries, and any `5xx`, → `endpoint-unavailable`;
+ *   every other status (4xx the source does not retry, such as Entra's 404 for an unknown tenant,
+ *   and 3xx) → `rejected`. The code and `retryable` therefore never disagree about a 4xx.
  * - `retryable` is `retryableStatuses.has(status)`, nothing else.
  * - `retryAfterMs` comes from `retry-after-ms`, then `x-ms-retry-after-ms` (milliseconds), then
  *   `Retry-After` (delta seconds or an HTTP date, relative to `now()`); it is capped at
  *   `maxRetryAfterMs` and `undefined` when absent or invalid.
  * - `upstreamError` is the body's `error` (or `error.code`) identifier when it is a short safe
- *   token (see `parseErrorBody`); the body itself and every header value stay out of the error.
+ *   token (see `parseErrorBody`) and holds none of `withheld`; the body itself and every header
+ *   value stay out of the error.
  *
  * @param status - The HTTP status, expected outside 200–299.
  * @param headers - The response headers.
@@ -54,8 +61,8 @@ export interface StatusErrorContext {
  * ```
  */
 export function statusError(status: number, headers: ResponseHeaders, body: unknown, context: StatusErrorContext): KeylessError {
-  const code = statusCode(status)
-  const upstreamError = parseErrorBody(body)
+  const code = statusCode(status, context.retryableStatuses)
+  const upstreamError = withhold(parseErrorBody(body), context.withheld)
   const retryAfter = retryAfterMs(headers, context.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, context.now ?? Date.now)
   const detail = upstreamError === undefined ? '' : ` (${upstreamError})`
   const message = `${context.source}: ${endpointLabel(context.url)} answered ${status}${detail}; ${guidance(status)}`
@@ -68,10 +75,15 @@ export function statusError(status: number, headers: ResponseHeaders, body: unkn
   })
 }
 
-function statusCode(status: number): KeylessErrorCode {
+function statusCode(status: number, retryable: ReadonlySet<number>): KeylessErrorCode {
   if (status === 429) return 'throttled'
-  if (status === 404 || status === 408 || status === 410 || status >= 500) return 'endpoint-unavailable'
+  if (retryable.has(status) || status >= 500) return 'endpoint-unavailable'
   return 'rejected'
+}
+
+function withhold(identifier: string | undefined, withheld: ReadonlyArray<string> | undefined): string | undefined {
+  if (identifier === undefined || withheld === undefined) return identifier
+  return withheld.some((secret) => secret !== '' && (identifier.includes(secret) || secret.includes(identifier))) ? undefined : identifier
 }
 
 function guidance(status: number): string {
@@ -80,13 +92,13 @@ function guidance(status: number): string {
   }
   switch (status) {
     case 400:
-      return 'check the scope and the selected identity (client id, object id or resource id)'
+      return 'check the scope and the identity settings (client id, tenant, selected identity); upstreamError names the cause'
     case 401:
     case 403:
-      return 'check that the identity header or secret is current and that the identity is assigned to this resource'
+      return 'the endpoint refused the credential; check that it is current and that the identity is assigned to this resource'
     case 404:
     case 410:
-      return 'the endpoint may be updating or the identity not yet assigned; retry later and check the identity assignment'
+      return 'the endpoint, tenant or identity was not found, or the endpoint is updating; check the endpoint URL and the identity assignment'
     case 405:
       return 'the endpoint does not accept this method; check the endpoint URL'
     case 408:

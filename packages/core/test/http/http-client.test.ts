@@ -1,9 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import { rootCertificates } from 'node:tls'
 import { errors, MockAgent } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { KeylessError } from '../../src/errors/keyless-error.js'
 import { createHttpClient, DEFAULT_MAX_BODY_BYTES, type HttpClient, type HttpClientOptions } from '../../src/http/http-client.js'
+import { trustedCertificates } from '../../src/http/trusted-certificates.js'
 import { closedPort, loopbackServer, type LoopbackServer } from './loopback-server.js'
+import { createTestPki, type TestPki } from './test-certificates.js'
 
 const IMDS_RETRYABLE = new Set([404, 408, 410, 429, 500, 502, 503, 504])
 const TOKEN = { access_token: 'fake-token', expires_on: '1893456000', token_type: 'Bearer' }
@@ -229,6 +234,131 @@ describe('createHttpClient()', () => {
     expect(() => createHttpClient({ ...base, headersTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'config' }))
     expect(() => createHttpClient({ ...base, maxRetryAfterMs: Number.NaN })).toThrow(expect.objectContaining({ code: 'config' }))
     expect(() => createHttpClient({ ...base, retryableStatuses: [429] as unknown as Set<number> })).toThrow(
+      expect.objectContaining({ code: 'config' }),
+    )
+  })
+})
+
+describe('createHttpClient(): the ca option', () => {
+  const pki = createTestPki({ dnsNames: ['login.example.test'] })
+  const other = createTestPki({ caName: 'another test CA' })
+
+  /** An HTTPS server on 127.0.0.1 whose certificate `pki.ca` signed. */
+  async function serveTls(certificates: TestPki = pki): Promise<{ origin: string; port: number; hits: () => number }> {
+    let hits = 0
+    const sockets = new Set<Socket>()
+    const server = createHttpsServer({ key: certificates.server.key, cert: certificates.server.cert }, (_req, res) => {
+      hits++
+      json(200, TOKEN)(_req, res)
+    })
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const { port } = server.address() as AddressInfo
+    return { origin: `https://127.0.0.1:${port}`, port, hits: () => hits }
+  }
+
+  it('trusts a server certificate signed by the given CA', async () => {
+    const server = await serveTls()
+    await expect(client({ ca: pki.ca.cert }).request(get(server.origin))).resolves.toEqual({ status: 200, body: TOKEN })
+  })
+
+  it('accepts the CA as a Buffer, in a list, and inside a bundle', async () => {
+    const server = await serveTls()
+    const bundle = `# a comment line, as in distribution bundles\n${other.ca.cert}\n${pki.ca.cert}`
+    for (const ca of [Buffer.from(pki.ca.cert), [other.ca.cert, Buffer.from(pki.ca.cert)], bundle]) {
+      await expect(client({ ca }).request(get(server.origin))).resolves.toMatchObject({ status: 200 })
+    }
+  })
+
+  it('refuses the server without the CA: network, not retryable, nothing reaches the handler', async () => {
+    const server = await serveTls()
+    const error: unknown = await client().request(get(server.origin)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'network', retryable: false, source: 'imds' })
+    expect((error as Error).cause).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })
+    expect(server.hits()).toBe(0)
+  })
+
+  it('refuses the server when the given CA is another one', async () => {
+    const server = await serveTls()
+    await expect(client({ ca: other.ca.cert }).request(get(server.origin))).rejects.toMatchObject({ code: 'network', retryable: false })
+  })
+
+  it('keeps Node’s default roots: the given CAs are added after them', () => {
+    const trusted = trustedCertificates([pki.ca.cert, Buffer.from(other.ca.cert)], (rule) => {
+      throw new Error(rule)
+    })
+    expect(trusted.slice(0, rootCertificates.length)).toEqual(rootCertificates)
+    expect(trusted.slice(rootCertificates.length).map((pem) => pem.trim())).toEqual([pki.ca.cert.trim(), other.ca.cert.trim()])
+  })
+
+  it('trusts the CA for the TLS tunnelled through an HTTPS_PROXY', async () => {
+    const server = await serveTls()
+    // A CONNECT proxy on loopback that sends every tunnel to the HTTPS server, whatever the host.
+    const tunnels: string[] = []
+    const proxySockets = new Set<Socket>()
+    const proxy = createNetServer((socket) => {
+      proxySockets.add(socket)
+      socket.once('data', (head: Buffer) => {
+        tunnels.push(head.toString('latin1').split('\r\n')[0] ?? '')
+        const upstream = netConnect(server.port, '127.0.0.1', () => {
+          socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+          socket.pipe(upstream).pipe(socket)
+        })
+        proxySockets.add(upstream)
+        upstream.on('error', () => socket.destroy())
+        socket.on('error', () => upstream.destroy())
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    cleanups.push(async () => {
+      for (const socket of proxySockets) socket.destroy()
+      await new Promise<void>((resolve) => proxy.close(() => resolve()))
+    })
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    for (const name of ['HTTPS_PROXY', 'https_proxy']) vi.stubEnv(name, proxyUrl)
+    for (const name of ['NO_PROXY', 'no_proxy', 'HTTP_PROXY', 'http_proxy']) vi.stubEnv(name, '')
+    const origin = `https://login.example.test:${server.port}` // not a direct host: goes through the proxy
+
+    await expect(client({ ca: pki.ca.cert }).request(get(origin))).resolves.toMatchObject({ status: 200 })
+    await expect(client().request(get(origin))).rejects.toMatchObject({ code: 'network', retryable: false })
+    expect(tunnels).toEqual([`CONNECT login.example.test:${server.port} HTTP/1.1`, `CONNECT login.example.test:${server.port} HTTP/1.1`])
+    expect(server.hits()).toBe(1)
+  })
+
+  it.each<[string, unknown]>([
+    ['an empty string', ''],
+    ['text without a certificate', 'not a certificate'],
+    ['a private key', pki.server.key],
+    ['a certificate block that does not parse', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'],
+    ['an empty list', []],
+    ['a list with a number', [pki.ca.cert, 42]],
+    ['a number', 42],
+    ['DER bytes', Buffer.from('3082', 'hex')],
+  ])('throws a config error at once for %s, without quoting it', (_, ca) => {
+    const error: unknown = (() => {
+      try {
+        createHttpClient({ source: 'imds', retryableStatuses: IMDS_RETRYABLE, ca: ca as string })
+      } catch (e: unknown) {
+        return e
+      }
+      return undefined
+    })()
+    expect(error).toMatchObject({ code: 'config', source: 'imds' })
+    expect((error as Error).message).not.toContain('PRIVATE KEY')
+    expect((error as Error).message).not.toContain('AAAA')
+  })
+
+  it('throws a config error when ca is given with a dispatcher, which it could not apply to', () => {
+    const mock = new MockAgent()
+    cleanups.push(() => mock.close())
+    expect(() => createHttpClient({ source: 'imds', retryableStatuses: IMDS_RETRYABLE, dispatcher: mock, ca: pki.ca.cert })).toThrow(
       expect.objectContaining({ code: 'config' }),
     )
   })

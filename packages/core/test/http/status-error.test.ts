@@ -48,9 +48,27 @@ describe('statusError()', () => {
       retryable: false,
     })
     expect(statusError(400, {}, undefined, { ...context, retryableStatuses: new Set([400]) })).toMatchObject({
-      code: 'rejected',
+      code: 'endpoint-unavailable',
       retryable: true,
     })
+  })
+
+  it('calls a 404 or 410 the source does not retry rejected, so code and retryable agree', () => {
+    for (const status of [404, 408, 410]) {
+      expect(statusError(status, {}, undefined, { ...context, retryableStatuses: new Set([429, 500]) })).toMatchObject({
+        code: 'rejected',
+        retryable: false,
+      })
+    }
+  })
+
+  it('withholds an upstream identifier that echoes a request header value', () => {
+    const secret = 'EchoedSecretHeaderValue'
+    const echoed = statusError(401, {}, { error: secret }, { ...context, withheld: ['true', secret] })
+    expect(echoed.upstreamError).toBeUndefined()
+    expect(JSON.stringify(echoed)).not.toContain(secret)
+    expect(echoed.message).not.toContain(secret)
+    expect(statusError(400, {}, { error: 'invalid_request' }, { ...context, withheld: ['true'] }).upstreamError).toBe('invalid_request')
   })
 
   it('names the source, host, path and status in the message, never the query string', () => {
