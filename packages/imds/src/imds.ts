@@ -12,15 +12,10 @@ import {
   type TokenProviderOptions,
 } from '@keyless/core'
 import type { Dispatcher } from 'undici'
+import { resolveImdsEndpoint, type IMDS_DEFAULT_ENDPOINT } from './imds-endpoint.js'
 import { IMDS_RETRY_POLICY } from './imds-retry-policy.js'
 import { imdsSource, type ImdsSelector } from './imds-source.js'
 
-/** The IMDS token endpoint on every Azure VM. Never reached by keyless's tests, demo or benchmarks. */
-export const IMDS_DEFAULT_ENDPOINT = 'http://169.254.169.254/metadata/identity/oauth2/token'
-/** The token path under an authority host given without a path. */
-export const IMDS_TOKEN_PATH = '/metadata/identity/oauth2/token'
-/** The variable `@azure/identity` honours to move IMDS elsewhere (AAD Pod Identity, emulators). */
-export const AZURE_POD_IDENTITY_AUTHORITY_HOST = 'AZURE_POD_IDENTITY_AUTHORITY_HOST'
 /** IMDS allows 5 concurrent requests per VM; keyless never opens more connections than that. */
 export const IMDS_MAX_CONNECTIONS = 5
 
@@ -56,7 +51,7 @@ export interface ImdsOptions extends TokenProviderOptions {
  */
 export function imds(options: ImdsOptions = {}): KeylessTokenProvider {
   const selector = selectorOf(options)
-  const endpoint = endpointOf(options.endpoint ?? process.env[AZURE_POD_IDENTITY_AUTHORITY_HOST] ?? IMDS_DEFAULT_ENDPOINT)
+  const endpoint = resolveImdsEndpoint(options.endpoint)
   const http = createHttpClient({
     source: 'imds',
     retryableStatuses: IMDS_RETRY_POLICY.retryableStatuses,
@@ -73,17 +68,4 @@ function selectorOf(options: ImdsOptions): ImdsSelector | undefined {
   if (options.objectId !== undefined) return { param: 'object_id', value: assertSafeIdentifier(options.objectId, 'objectId', 'imds') }
   if (options.resourceId !== undefined) return { param: 'msi_res_id', value: assertSafeIdentifier(options.resourceId, 'resourceId', 'imds') }
   return undefined
-}
-
-function endpointOf(value: string): URL {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw configError('imds: the endpoint is not a valid URL; give a base such as http://127.0.0.1:8080', 'imds')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError('imds: the endpoint must be http or https', 'imds')
-  if (url.username !== '' || url.password !== '') throw configError('imds: the endpoint must not hold credentials', 'imds')
-  if (url.pathname === '/' || url.pathname === '') url.pathname = IMDS_TOKEN_PATH
-  return url
 }

@@ -1,0 +1,37 @@
+/**
+ * Where IMDS is: the option, else `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else the link-local default.
+ *
+ * @module
+ */
+import { configError } from '@keyless/core'
+
+/** The IMDS token endpoint on every Azure VM. Never reached by keyless's tests, demo or benchmarks. */
+export const IMDS_DEFAULT_ENDPOINT = 'http://169.254.169.254/metadata/identity/oauth2/token'
+/** The token path under an authority host given without a path. */
+export const IMDS_TOKEN_PATH = '/metadata/identity/oauth2/token'
+/** The variable `@azure/identity` honours to move IMDS elsewhere (AAD Pod Identity, emulators). */
+export const AZURE_POD_IDENTITY_AUTHORITY_HOST = 'AZURE_POD_IDENTITY_AUTHORITY_HOST'
+
+/**
+ * Resolves the IMDS token URL: `endpoint`, else `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else
+ * {@link IMDS_DEFAULT_ENDPOINT}. A base URL gets the token path; a URL with a path is used as is.
+ * Throws a `config` error for anything but an http(s) URL without credentials.
+ *
+ * @example
+ * ```ts
+ * resolveImdsEndpoint('http://127.0.0.1:8080').pathname // '/metadata/identity/oauth2/token'
+ * ```
+ */
+export function resolveImdsEndpoint(endpoint?: string): URL {
+  const value = endpoint ?? process.env[AZURE_POD_IDENTITY_AUTHORITY_HOST] ?? IMDS_DEFAULT_ENDPOINT
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw configError('imds: the endpoint is not a valid URL; give a base such as http://127.0.0.1:8080', 'imds')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError('imds: the endpoint must be http or https', 'imds')
+  if (url.username !== '' || url.password !== '') throw configError('imds: the endpoint must not hold credentials', 'imds')
+  if (url.pathname === '/' || url.pathname === '') url.pathname = IMDS_TOKEN_PATH
+  return url
+}
