@@ -2,7 +2,7 @@ import { startEmulator, type Emulator, type FaultStep } from '@keyless/emulator'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { AppServiceOptions } from '../src/index.js'
 import { DIALECTS, providerFor, type Dialect } from './dialects.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 
 const VAULT = 'https://vault.azure.net/.default'
 let emulator: Emulator

@@ -15,7 +15,7 @@ import {
   type AppServiceOptions,
 } from '../src/index.js'
 import { DIALECTS, providerFor } from './dialects.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 import { stubAppServiceEnv } from './env.js'
 
 const VAULT = 'https://vault.azure.net/.default'

@@ -8,7 +8,7 @@ import {
   appService,
   type AppServiceOptions,
 } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 import { stubAppServiceEnv } from './env.js'
 import { mockEndpoint, ORIGIN, TOKEN_PATH, TOKEN_URL, tokenBody, type MockReply } from './mock-endpoint.js'
 

@@ -1,7 +1,7 @@
 import { startEmulator, type Emulator, type FaultStep } from '@keyless/emulator'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { imds, type ImdsOptions } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 
 const VAULT = 'https://vault.azure.net/.default'
 let emulator: Emulator

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { startEmulator, type Emulator, type FaultStep } from '@keyless/emulator'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { imds } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 
 const VAULT = 'https://vault.azure.net/.default'
 const MARKER = 'SECRET-IN-ERROR-BODY-7f3a'

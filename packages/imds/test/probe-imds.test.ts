@@ -2,7 +2,7 @@ import net from 'node:net'
 import { startEmulator } from '@keyless/emulator'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { probeImds } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

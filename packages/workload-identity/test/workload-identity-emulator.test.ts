@@ -13,7 +13,7 @@ import {
   workloadIdentity,
   type WorkloadIdentityOptions,
 } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 import { changed, VAULT } from './fixtures.js'
 
 let emulator: Emulator

@@ -2,7 +2,7 @@ import type { KeylessTokenProvider } from '@keyless/core'
 import { startEmulator, type Emulator, type FaultStep } from '@keyless/emulator'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ENTRA_RETRY_POLICY, workloadIdentity, type WorkloadIdentityOptions } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 import { VAULT } from './fixtures.js'
 
 const ATTEMPTS = ENTRA_RETRY_POLICY.retries + 1

@@ -5,7 +5,7 @@ import type { KeylessTokenProvider, ProviderEventName } from '@keyless/core'
 import { startEmulator, type FaultStep } from '@keyless/emulator'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { workloadIdentity, type WorkloadIdentityOptions } from '../src/index.js'
-import { settle, useEngineFakeTimers } from './drive.js'
+import { settle, useEngineFakeTimers } from '@keyless/test-support'
 import { changed, CLIENT_ID, fakeEntra, TENANT_ID, tempDir, tokenAnswer, VAULT, type FakeAnswer, type FakeEntra, type TempDir } from './fixtures.js'
 
 /** A recognisable assertion: a JWT-looking head and a marker no code path produces by itself. */
