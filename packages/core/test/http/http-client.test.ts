@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
-import { rootCertificates } from 'node:tls'
+import tls, { rootCertificates } from 'node:tls'
 import { errors, MockAgent } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { KeylessError } from '../../src/errors/keyless-error.js'
@@ -294,8 +294,12 @@ describe('createHttpClient(): the ca option', () => {
     const trusted = trustedCertificates([pki.ca.cert, Buffer.from(other.ca.cert)], (rule) => {
       throw new Error(rule)
     })
-    expect(trusted.slice(0, rootCertificates.length)).toEqual(rootCertificates)
-    expect(trusted.slice(rootCertificates.length).map((pem) => pem.trim())).toEqual([pki.ca.cert.trim(), other.ca.cert.trim()])
+    // Node ≥ 22.15 lists its defaults with getCACertificates('default'); Node 20 has rootCertificates only.
+    const query = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates
+    const defaults = typeof query === 'function' ? query('default') : rootCertificates
+    expect(defaults.length).toBeGreaterThan(0)
+    expect(trusted.slice(0, defaults.length)).toEqual(defaults)
+    expect(trusted.slice(defaults.length).map((pem) => pem.trim())).toEqual([pki.ca.cert.trim(), other.ca.cert.trim()])
   })
 
   it('trusts the CA for the TLS tunnelled through an HTTPS_PROXY', async () => {
