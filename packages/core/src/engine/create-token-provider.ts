@@ -14,6 +14,7 @@ import type { TokenSource } from '../source/token-source.js'
 import type { AccessToken, GetTokenOptions, TokenProvider } from '../token-provider.js'
 import { abortAfter, untilAborted } from './abortable.js'
 import { coolDownDelay } from './backoff.js'
+import { providerCreations } from './creation-watch.js'
 import { createCacheEntry, describeEntry, usableToken, type CachedToken, type CacheEntry } from './cache-entry.js'
 import { resolveProviderOptions, type TokenProviderOptions } from './provider-options.js'
 import { zeroCounters, type ProviderStats, type ScopeStats } from './provider-stats.js'
@@ -56,6 +57,7 @@ const MAX_ALIASES = 8
  */
 export function createTokenProvider(source: TokenSource, options: TokenProviderOptions = {}): KeylessTokenProvider {
   const config = resolveProviderOptions(options, source.retryPolicy, source.kind)
+  providerCreations.record(source.identity, Date.now())
   const name = source.kind
   const events = createEventHub(name)
   const counters = zeroCounters()
