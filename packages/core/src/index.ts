@@ -53,3 +53,8 @@ export { isDirectHost, isLoopbackHost } from './http/is-direct-host.js'
 export { parseTokenResponse } from './parse/parse-token-response.js'
 export { parseExpiresOn } from './parse/parse-expiry.js'
 export { assertSafeIdentifier, scopeToResource, validateScope } from './scope/scope.js'
+
+// Outbound authentication: bearer tokens on the requests this service makes, to configured origins only.
+export { authorizedFetch, type AuthorizedFetchOptions } from './outbound/authorized-fetch.js'
+export { bearerAuth } from './outbound/bearer-auth.js'
+export type { OutboundAuthOptions } from './outbound/outbound-auth-options.js'
