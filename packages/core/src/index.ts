@@ -58,3 +58,6 @@ export { assertSafeIdentifier, scopeToResource, validateScope } from './scope/sc
 export { authorizedFetch, type AuthorizedFetchOptions } from './outbound/authorized-fetch.js'
 export { bearerAuth } from './outbound/bearer-auth.js'
 export type { OutboundAuthOptions } from './outbound/outbound-auth-options.js'
+
+// For readiness endpoints (the Express and Fastify plugins use it).
+export { readinessReport, type InspectableProvider, type ReadinessReport, type ScopeReadiness } from './readiness/readiness-report.js'

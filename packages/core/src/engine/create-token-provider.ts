@@ -343,8 +343,13 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     name,
     getToken,
     peekToken(scope) {
+      const now = Date.now()
       const cached = index.get(scope)
-      return cached !== undefined && Date.now() < cached.usableUntil ? cached.token : undefined
+      if (cached !== undefined) return now < cached.usableUntil ? cached.token : undefined
+      // A spelling no caller has used yet (`x` for `x/.default`): same entry, found by resource.
+      if (typeof scope !== 'string' || scope === '') return undefined
+      const entry = cache.peek(scopeToResource(scope))
+      return entry === undefined ? undefined : usableToken(entry, now)?.token
     },
     on: events.on,
     stats() {

@@ -119,3 +119,14 @@ describe('createTokenProvider(): cache', () => {
     await provider.close()
   })
 })
+
+describe('createTokenProvider(): peekToken across spellings', () => {
+  it('finds the token under a spelling of the scope that no caller has used yet', async () => {
+    vi.useFakeTimers()
+    const provider = createTokenProvider(fakeSource())
+    const token = await provider.getToken('https://storage.azure.com')
+    expect(provider.peekToken('https://storage.azure.com/.default')).toBe(token)
+    expect(provider.peekToken('https://other.example/.default')).toBeUndefined()
+    await provider.close()
+  })
+})
