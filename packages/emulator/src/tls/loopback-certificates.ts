@@ -1,18 +1,23 @@
 /**
- * A certificate authority and a server certificate for 127.0.0.1, generated in memory at start.
+ * A certificate authority and a server certificate for 127.0.0.1, generated in memory: at the
+ * emulator's start for its HTTPS server, and by tests that start an HTTPS server of their own.
  *
  * @module
  */
 import { webcrypto } from 'node:crypto'
 import { loadX509 } from './load-x509.js'
 
-/** PEM material of one emulator's TLS server; internal. Never written anywhere but `caPem`'s temp file. */
+/**
+ * PEM material for a TLS server on 127.0.0.1. The emulator writes only `caPem` to disk (its
+ * `entra.caFile`); a caller that needs the key on disk (a server that reads `--key` from a file)
+ * owns that file: mode 0600, removed after use.
+ */
 export interface LoopbackCertificates {
   /** The CA certificate (public), to trust with `NODE_EXTRA_CA_CERTS` or a client's `ca` option. */
   readonly caPem: string
   /** The server certificate, signed by the CA, for IP 127.0.0.1 and DNS localhost. */
   readonly certPem: string
-  /** The server's PKCS#8 private key; kept in memory only. */
+  /** The server's PKCS#8 private key (EC P-256). A secret: never log it. */
   readonly keyPem: string
 }
 
@@ -30,7 +35,22 @@ function serialNumber(): string {
   return Buffer.from(bytes).toString('hex')
 }
 
-/** Generates an EC P-256 CA and a server certificate it signs (SAN `IP:127.0.0.1`, `DNS:localhost`). */
+/**
+ * Generates, in memory, an EC P-256 CA and a server certificate it signs (SAN `IP:127.0.0.1`,
+ * `DNS:localhost`; server auth only), for a loopback HTTPS server a test starts itself. Every call
+ * makes new keys; nothing is written to disk. The validity window is fixed
+ * (2020-01-01 to 2049-12-31), so a test's fake clock cannot make the certificates look expired.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:https'
+ * import { createLoopbackCertificates } from '@keyless/emulator'
+ *
+ * const { caPem, certPem, keyPem } = await createLoopbackCertificates()
+ * const server = createServer({ cert: certPem, key: keyPem }, (req, res) => res.end('ok')).listen(0, '127.0.0.1')
+ * // Clients trust caPem: a `ca` option, or NODE_EXTRA_CA_CERTS for a child process.
+ * ```
+ */
 export async function createLoopbackCertificates(): Promise<LoopbackCertificates> {
   const x509 = await loadX509()
   // The library's own `Crypto` type is the DOM one; Node's WebCrypto implements it.
