@@ -25,7 +25,7 @@ const plainSummary: Reporter = {
 
 export default defineConfig({
   test: {
-    projects: ['packages/*'],
+    projects: ['packages/*', 'tests/*'],
     reporters: ['default', plainSummary],
   },
 })

@@ -1,0 +1,72 @@
+/**
+ * `requestToken()`: a token for the request being handled, tied to that request's lifetime.
+ *
+ * @module
+ */
+import { configError, KeylessError, type AccessToken } from '@keyless/core'
+import type { Request } from 'express'
+import { SOURCE } from './lib/check-options.js'
+import { clientSignal } from './lib/client-signal.js'
+import { contextOf } from './lib/request-context.js'
+import { untilAborted } from './lib/until-aborted.js'
+
+/** Per-call options of {@link requestToken}; all optional. */
+export interface RequestTokenOptions {
+  /** Also release the wait when this signal aborts (a handler's own time budget, say). */
+  signal?: AbortSignal | undefined
+  /** Fetch a new token even if the cached one is usable (after a 401); coalesced and rate-limited by the provider. */
+  forceRefresh?: boolean | undefined
+  /** A claims challenge (CAE) from a resource server; bypasses the cache. */
+  claims?: string | undefined
+}
+
+/**
+ * Resolves an access token for `scope` from the provider of the `keyless()` middleware that ran
+ * for `req` (the innermost one when several did).
+ *
+ * `scope` defaults to the first of the middleware's `scopes`. A cached, usable token resolves at
+ * once with no I/O. Otherwise the wait is tied to the request: if the client disconnects before
+ * the response is finished, this call rejects with `aborted` and only this request's wait is
+ * released; the provider's fetch goes on for every other caller and for the cache.
+ *
+ * Rejects with the provider's coded {@link KeylessError} when no token can be had (the
+ * `tokenErrors()` middleware turns it into a 503), with `invalid-scope` for a bad scope or when no
+ * scope was given and none is configured, and with `config` when no `keyless()` middleware ran for `req`.
+ * Never throws synchronously.
+ *
+ * @example
+ * ```ts
+ * app.get('/secret', async (req, res) => {
+ *   const { token } = await requestToken(req, 'https://vault.azure.net/.default')
+ *   res.json(await readSecret(token))
+ * })
+ * ```
+ */
+export function requestToken(req: Request, scope?: string, options?: RequestTokenOptions): Promise<AccessToken> {
+  const context = contextOf(req)
+  if (context === undefined) {
+    return Promise.reject(
+      configError('requestToken(): no keyless() middleware ran for this request; add app.use(keyless({ provider })) before this route', SOURCE),
+    )
+  }
+  const target = scope ?? context.defaultScope
+  if (target === undefined) {
+    return Promise.reject(
+      new KeylessError('invalid-scope', 'requestToken(): no scope given, and keyless() has no scopes to default to; pass one', { source: SOURCE }),
+    )
+  }
+  const { provider } = context
+  try {
+    const plain = options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)
+    // The hit path: no signal, so the provider returns its already-settled promise and counts the
+    // hit (which keeps the token in use, so the engine goes on refreshing it in the background).
+    if (plain && provider.peekToken?.(target) !== undefined) return provider.getToken(target)
+
+    const client = clientSignal(req)
+    const signal = client === undefined ? options?.signal : options?.signal === undefined ? client : AbortSignal.any([client, options.signal])
+    const pending = provider.getToken(target, { signal, forceRefresh: options?.forceRefresh, claims: options?.claims })
+    return signal === undefined ? pending : untilAborted(pending, signal, provider.name)
+  } catch (error: unknown) {
+    return Promise.reject(error) // a provider of someone else's that throws instead of rejecting
+  }
+}

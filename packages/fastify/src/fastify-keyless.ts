@@ -1,0 +1,131 @@
+/**
+ * The Fastify 5 plugin: the provider on the instance, `getToken` on requests, warm-up in
+ * `onReady`, an optional readiness route, coded errors answered with a status of your choosing.
+ *
+ * @module
+ */
+import { configError, KeylessError, readinessReport, type AccessToken, type GetTokenOptions, type InspectableProvider, type TokenProvider } from '@keyless/core'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { untilDisconnect } from './disconnect-signal.js'
+import {
+  isTokenProvider,
+  PLUGIN_SOURCE,
+  resolveFastifyKeylessOptions,
+  type FastifyKeylessOptions,
+  type OwnedTokenProvider,
+} from './fastify-keyless-options.js'
+import { keylessErrorHandler } from './keyless-error-handler.js'
+import { warmUp } from './warm-up.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The token provider `@keyless/fastify` was given (or made, with `source`). */
+    keyless: TokenProvider
+  }
+  interface FastifyRequest {
+    /**
+     * A token for `scope` (default: the plugin's first `scopes` entry). Aborted, with code
+     * `aborted`, when the client disconnects before the reply is sent; `options.signal` can
+     * abort it too. Rejects with the provider's coded `KeylessError`.
+     */
+    getToken(scope?: string, options?: GetTokenOptions): Promise<AccessToken>
+  }
+}
+
+/**
+ * The name the plugin registers under, for `app.hasPlugin()` and other plugins' `dependencies`.
+ *
+ * @example
+ * ```ts
+ * export default fp(myPlugin, { name: 'my-plugin', dependencies: [PLUGIN_NAME] })
+ * ```
+ */
+export const PLUGIN_NAME = '@keyless/fastify'
+
+const plugin: FastifyPluginAsync<FastifyKeylessOptions> = async (fastify, options) => {
+  const config = resolveFastifyKeylessOptions(options)
+  const owned = config.source === undefined ? undefined : make(config.source)
+  const provider = owned ?? (config.provider as TokenProvider)
+  try {
+    fastify.decorate('keyless', provider)
+    fastify.decorateRequest('getToken', requestGetToken(provider, config.scopes[0]))
+    if (config.warmUp) {
+      const { scopes, failFast } = config
+      fastify.addHook('onReady', async () => warmUp(provider, scopes, { failFast, log: fastify.log }))
+    }
+    if (owned !== undefined) fastify.addHook('onClose', async () => owned.close())
+    if (config.readinessUrl !== undefined) {
+      const { scopes } = config
+      if (typeof provider.peekToken !== 'function') {
+        throw configError('fastify: the readiness route needs a provider with peekToken (every keyless provider has it)', 'fastify')
+      }
+      const inspectable = provider as InspectableProvider
+      // The report is synchronous and does no I/O; a scope without a token gets a background fetch.
+      fastify.get(config.readinessUrl, async (_request, reply) => {
+        const report = readinessReport(inspectable, scopes)
+        return reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store').send(report)
+      })
+    }
+    if (config.errorStatus !== undefined) fastify.setErrorHandler(keylessErrorHandler(config.errorStatus))
+  } catch (error) {
+    await owned?.close() // registration failed: nobody else can close what we made
+    throw error
+  }
+}
+
+function make(source: () => OwnedTokenProvider): OwnedTokenProvider {
+  const made: unknown = source()
+  if (!isTokenProvider(made) || typeof (made as Partial<OwnedTokenProvider>).close !== 'function') {
+    throw new KeylessError('config', `${PLUGIN_SOURCE}: \`source\` must return a provider with getToken() and close()`, {
+      source: PLUGIN_SOURCE,
+    })
+  }
+  return made as OwnedTokenProvider
+}
+
+function requestGetToken(
+  provider: TokenProvider,
+  defaultScope: string | undefined,
+): (this: FastifyRequest, scope?: string, options?: GetTokenOptions) => Promise<AccessToken> {
+  return function getToken(this: FastifyRequest, scope = defaultScope, options = {}) {
+    if (scope === undefined) {
+      return Promise.reject(
+        new KeylessError('invalid-scope', `${PLUGIN_SOURCE}: request.getToken() needs a scope, and the plugin was given no \`scopes\``, {
+          source: PLUGIN_SOURCE,
+        }),
+      )
+    }
+    // A usable cached token means no wait, so no need to watch the connection.
+    if (options.forceRefresh !== true && options.claims === undefined && provider.peekToken?.(scope) !== undefined) {
+      return provider.getToken(scope, options)
+    }
+    return untilDisconnect(this.raw.socket, options.signal, (signal) => provider.getToken(scope, { ...options, signal }))
+  }
+}
+
+/**
+ * The `@keyless/fastify` plugin (wrapped with fastify-plugin, so its decorators, hooks, route and
+ * error handler belong to the scope that registers it).
+ *
+ * Decorates `fastify.keyless` (the provider) and `request.getToken(scope?, options?)`. Options are
+ * checked at registration: a bad one makes `register` / `ready()` reject with code `config`.
+ * Warms `scopes` in `onReady`; closes the provider in `onClose` only if it made it (`source`).
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { fastifyKeyless } from '@keyless/fastify'
+ * import { imds } from '@keyless/imds'
+ *
+ * const app = Fastify({ logger: true })
+ * await app.register(fastifyKeyless, { source: () => imds(), scopes: ['https://vault.azure.net/.default'], readiness: true })
+ * app.get('/secret', async (request) => {
+ *   const { token } = await request.getToken()
+ *   const res = await fetch('https://myvault.vault.azure.net/secrets/db?api-version=7.4', { headers: { authorization: `Bearer ${token}` } })
+ *   return res.json()
+ * })
+ * await app.listen({ port: 3000 })
+ * ```
+ */
+export const fastifyKeyless: FastifyPluginAsync<FastifyKeylessOptions> = fp(plugin, { name: PLUGIN_NAME, fastify: '5.x' })
