@@ -5,7 +5,9 @@
  * @module
  */
 import type { BurstResult, HotAllocResult, HotTimeResult, ScalingResult, ScenarioResult, ScenarioTask } from './scenario.js'
-import { median } from './stats.js'
+import { num, perRun, ratio, spread } from './format.js'
+import { httpTargets, renderHttpChecks, renderHttpDetails, renderHttpTable, summarizeHttp, type HttpSummary } from './report-http.js'
+import { metric, type Metric } from './stats.js'
 
 export interface Settings {
   quick: boolean
@@ -33,16 +35,8 @@ export interface Meta {
   command: string
 }
 
-/** A figure over runs: the median, and every run's value (NaN where the run failed). */
-export interface Metric {
-  median: number
-  min: number
-  max: number
-  runs: number[]
-}
-
 export interface Target {
-  id: 'hot-path-vs-floor' | 'bytes-per-hit' | 'scope-scaling' | 'cold-burst-upstream'
+  id: 'hot-path-vs-floor' | 'bytes-per-hit' | 'scope-scaling' | 'cold-burst-upstream' | 'express-overhead' | 'fastify-overhead'
   metric: string
   target: string
   value: string
@@ -56,13 +50,9 @@ export interface Summary {
   hot: Record<HotSubject, { nsPerOp: Metric; bytesPerHit: Metric; allocSamples: number; allocSamplesVoidedByGc: number; upstreamDuringHits: number }>
   scaling: Record<'keyless' | 'floor', { oneScope: Metric; manyScopes: Metric; ratio: Metric; warmUpstreamRequests: number[]; upstreamDuringHits: number; evictions: number }>
   burst: Record<'keyless' | 'azure', { upstreamRequests: Metric; wallMs: Metric; rejected: number[]; maxConcurrent: number[]; byStatus: Record<number, number>[]; firstError: string | undefined }>
+  http: HttpSummary
   targets: Target[]
   failures: string[]
-}
-
-function metric(values: number[]): Metric {
-  const ok = values.filter((v) => Number.isFinite(v))
-  return { median: median(ok), min: ok.length ? Math.min(...ok) : Number.NaN, max: ok.length ? Math.max(...ok) : Number.NaN, runs: values }
 }
 
 function resultsOf<R extends ScenarioResult>(records: RunRecord[], kind: R['kind'], subject: string): (R | undefined)[] {
@@ -130,28 +120,20 @@ export function summarize(records: RunRecord[]): Summary {
       met: upstreamRuns.length > 0 && upstreamRuns.every((v) => v === 1) && burst.keyless.rejected.every((v) => v === 0),
     },
   ]
+  const http = summarizeHttp(records)
+  targets.push(...httpTargets(http))
   const failures = records.flatMap((r) =>
-    r.error === undefined ? [] : [`run ${r.task.run + 1} ${r.task.kind} ${r.task.subject}: ${r.error.split('\n')[0]}`],
+    r.error === undefined ? [] : [`run ${r.task.run + 1} ${describeTask(r.task)}: ${r.error.split('\n')[0]}`],
   )
-  return { hot, scaling, burst, targets, failures }
+  return { hot, scaling, burst, http, targets, failures }
 }
 
-/** A number for humans: grouped thousands, fewer decimals as it grows; "—" when unknown. */
-export function num(value: number): string {
-  if (!Number.isFinite(value)) return '—'
-  const abs = Math.abs(value)
-  const digits = Number.isInteger(value) || abs >= 100 ? 0 : abs >= 10 ? 1 : 2
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-}
-
-/** A ratio as `1.23×` (two significant digits below 0.1). */
-export function ratio(value: number): string {
-  if (!Number.isFinite(value)) return '—'
-  return value >= 0.1 ? `${value.toFixed(2)}×` : `${value.toPrecision(2)}×`
-}
-
-const spread = (m: Metric): string => `${num(m.median)} (${num(m.min)}–${num(m.max)})`
 const status = (t: Target | undefined): string => (t === undefined ? '' : t.met ? 'met' : '**MISSED**')
+
+/** What a task measures, for logs and the report: `hot-time keyless`, `http express none`. */
+export function describeTask(task: ScenarioTask): string {
+  return task.kind === 'http' ? `http ${task.framework} ${task.subject}` : `${task.kind} ${task.subject}`
+}
 
 /** The Markdown report. */
 export function renderReport(meta: Meta, s: Summary): string {
@@ -189,10 +171,15 @@ export function renderReport(meta: Meta, s: Summary): string {
       `n/a | ${ratio(burst.keyless.wallMs.median / burst.azure.wallMs.median)} | none | — |`,
   )
   lines.push('')
+  lines.push(...renderHttpTable(s.http, (id) => status(target(id))))
+  lines.push('')
   const met = s.targets.filter((t) => t.met).length
   lines.push(`Targets met: ${met} of ${s.targets.length}.` + (s.failures.length > 0 ? ` ${s.failures.length} scenario process(es) FAILED (see below).` : ''))
   lines.push('')
-  lines.push('Ratios below 1× favour keyless. Every figure was measured in this run; ratios divide medians of this run only.')
+  lines.push(
+    'In the first table (ns, bytes, requests, ms) ratios below 1× favour keyless; in the plugin-overhead table (requests/s) ratios above 1× do. ' +
+      'Every figure was measured in this run; ratios divide medians of this run only.',
+  )
   lines.push('')
 
   lines.push('## Details (median, with min–max over runs)')
@@ -205,7 +192,6 @@ export function renderReport(meta: Meta, s: Summary): string {
     azure: '@azure/identity `ManagedIdentityCredential`',
     baseline: 'harness only (await of a ready promise)',
   }
-  const perRun = (m: Metric): string => m.runs.map((v) => num(v)).join(', ')
   for (const subject of HOT_SUBJECTS) lines.push(`| Hot path ns/op | ${names[subject]} | ${spread(hot[subject].nsPerOp)} | ${perRun(hot[subject].nsPerOp)} |`)
   for (const subject of HOT_SUBJECTS) lines.push(`| Hot path B/hit | ${names[subject]} | ${spread(hot[subject].bytesPerHit)} | ${perRun(hot[subject].bytesPerHit)} |`)
   for (const subject of ['keyless', 'floor'] as const) {
@@ -221,6 +207,7 @@ export function renderReport(meta: Meta, s: Summary): string {
     lines.push(`| Cold burst upstream requests | ${name} | ${spread(b.upstreamRequests)} | ${perRun(b.upstreamRequests)} |`)
     lines.push(`| Cold burst wall ms | ${name} | ${spread(b.wallMs)} | ${perRun(b.wallMs)} |`)
   }
+  lines.push(...renderHttpDetails(s.http))
   lines.push('')
 
   lines.push('## Checks')
@@ -262,6 +249,7 @@ export function renderReport(meta: Meta, s: Summary): string {
         `${b.firstError === undefined ? '' : `; first error: ${b.firstError}`}.`,
     )
   }
+  lines.push(...renderHttpChecks(s.http))
   if (s.failures.length > 0) {
     lines.push('')
     lines.push('## Failed scenario processes')

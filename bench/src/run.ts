@@ -13,7 +13,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { renderReport, summarize, type RunRecord, type Settings } from './report.js'
+import { HTTP_FRAMEWORKS, HTTP_VARIANTS } from './report-http.js'
+import { describeTask, renderReport, summarize, type RunRecord, type Settings } from './report.js'
 import type { ScenarioMessage, ScenarioResult, ScenarioTask } from './scenario.js'
 
 const SCENARIO = fileURLToPath(new URL('./scenario.js', import.meta.url))
@@ -67,16 +68,16 @@ function runChild(task: ScenarioTask, execArgv: string[]): Promise<ScenarioResul
 function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: string[] }[] {
   const rotate = <T>(items: readonly T[]): T[] => items.map((_, i) => items[(i + run) % items.length] as T)
   const hot = rotate(['floor', 'keyless', 'azure', 'baseline'] as const)
+  // Plugin overhead: a framework's three variants back to back (their ratios compare neighbours in
+  // time), in rotated order; which framework goes first alternates too.
+  const http = rotate(HTTP_FRAMEWORKS).flatMap((framework) => rotate(HTTP_VARIANTS).map((subject) => ({ framework, subject })))
   return [
     ...hot.map((subject) => ({ task: { kind: 'hot-time', subject, run, quick } as ScenarioTask, execArgv: [] })),
     ...hot.map((subject) => ({ task: { kind: 'hot-alloc', subject, run, quick } as ScenarioTask, execArgv: ALLOC_FLAGS })),
     ...rotate(['keyless', 'floor'] as const).map((subject) => ({ task: { kind: 'scaling', subject, run, quick } as ScenarioTask, execArgv: [] })),
     ...rotate(['keyless', 'azure'] as const).map((subject) => ({ task: { kind: 'burst', subject, run, quick } as ScenarioTask, execArgv: [] })),
+    ...http.map(({ framework, subject }) => ({ task: { kind: 'http', framework, subject, run, quick } as ScenarioTask, execArgv: [] })),
   ]
-}
-
-function describe(task: ScenarioTask): string {
-  return `${task.kind} ${task.subject}`
 }
 
 let settings: Settings
@@ -97,11 +98,11 @@ for (let run = 0; run < settings.runs; run++) {
     try {
       const result = await runChild(task, execArgv)
       records.push({ task, execArgv, result })
-      log(`  run ${run + 1}/${settings.runs} ${describe(task).padEnd(18)} ok   ${(Number(process.hrtime.bigint() - began) / 1e9).toFixed(1)} s`)
+      log(`  run ${run + 1}/${settings.runs} ${describeTask(task).padEnd(22)} ok   ${(Number(process.hrtime.bigint() - began) / 1e9).toFixed(1)} s`)
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error)
       records.push({ task, execArgv, error: text })
-      log(`  run ${run + 1}/${settings.runs} ${describe(task).padEnd(18)} FAILED: ${text.split('\n')[0]}`)
+      log(`  run ${run + 1}/${settings.runs} ${describeTask(task).padEnd(22)} FAILED: ${text.split('\n')[0]}`)
     }
   }
 }

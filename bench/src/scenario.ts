@@ -8,6 +8,8 @@
  */
 import { loopbackGuardActive } from './loopback-guard.js'
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-client.js'
+import type { HttpResult } from './http-load.js'
+import type { Framework, HttpVariant } from './http-server.js'
 import { allocPerHit, batchSize, gcCounter, hits, hitsOver, timeBatch, warmUp, type AllocSample } from './measure.js'
 import { median } from './stats.js'
 import { azureSubject, baselineSubject, floorSubject, HOT_SCOPE, keylessSubject, type Subject, type SubjectName } from './subjects.js'
@@ -18,6 +20,7 @@ export type ScenarioTask =
   | { kind: 'hot-alloc'; subject: SubjectName; run: number; quick: boolean }
   | { kind: 'scaling'; subject: 'keyless' | 'floor'; run: number; quick: boolean }
   | { kind: 'burst'; subject: 'keyless' | 'azure'; run: number; quick: boolean }
+  | { kind: 'http'; framework: Framework; subject: HttpVariant; run: number; quick: boolean }
 
 export interface HotTimeResult {
   kind: 'hot-time'
@@ -58,7 +61,8 @@ export interface BurstResult {
   maxConcurrent: number
   byStatus: Record<number, number>
 }
-export type ScenarioResult = HotTimeResult | HotAllocResult | ScalingResult | BurstResult
+export type { HttpResult }
+export type ScenarioResult = HotTimeResult | HotAllocResult | ScalingResult | BurstResult | HttpResult
 export type ScenarioMessage = { ok: true; result: ScenarioResult } | { ok: false; error: string }
 
 const SCOPES = 1000
@@ -204,6 +208,11 @@ async function main(): Promise<ScenarioResult> {
         return await scaling(task, emulator)
       case 'burst':
         return await burst(task, emulator)
+      case 'http': {
+        // Loaded only here, so autocannon is never in the heap of the other scenarios' processes.
+        const { httpOverhead } = await import('./http-load.js')
+        return await httpOverhead(task, emulator)
+      }
       default:
         throw new Error(`unknown scenario ${JSON.stringify(task)}`)
     }

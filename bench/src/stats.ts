@@ -16,3 +16,17 @@ export function median(values: readonly number[]): number {
 export function range(values: readonly number[]): { min: number; max: number } {
   return { min: Math.min(...values), max: Math.max(...values) }
 }
+
+/** A figure over runs: the median, and every run's value (NaN where the run failed). */
+export interface Metric {
+  median: number
+  min: number
+  max: number
+  runs: number[]
+}
+
+/** {@link Metric} of `values`; non-finite values (failed runs) are kept in `runs` but not counted. */
+export function metric(values: number[]): Metric {
+  const ok = values.filter((v) => Number.isFinite(v))
+  return { median: median(ok), min: ok.length ? Math.min(...ok) : Number.NaN, max: ok.length ? Math.max(...ok) : Number.NaN, runs: values }
+}

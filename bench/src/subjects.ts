@@ -1,8 +1,11 @@
 /**
- * The three things the hot path compares: keyless, `@azure/identity`, and the floor.
+ * The three things the hot path compares: keyless, `@azure/identity`, and the floor; and the
+ * keyless provider and `@azure/identity` credential the HTTP servers of the overhead scenario use.
  *
  * @module
  */
+import type { TokenCredential } from '@azure/identity'
+import type { KeylessTokenProvider } from '@keyless/core'
 import type { Get } from './measure.js'
 import { BENCH_SEED, mulberry32 } from './prng.js'
 
@@ -42,10 +45,15 @@ export function baselineSubject(): Subject {
   return { get: (_scope: string) => ready, close: async () => {} }
 }
 
-/** keyless `imds({ endpoint })` against the emulator, with a seeded random. */
-export async function keylessSubject(url: string, maxEntries?: number): Promise<Subject & { stats(): { hits: number; misses: number; upstreamRequests: number } }> {
+/** keyless `imds({ endpoint })` against the emulator, with a seeded random: the provider itself. */
+export async function keylessProvider(url: string, maxEntries?: number): Promise<KeylessTokenProvider> {
   const { imds } = await import('@keyless/imds')
-  const provider = imds({ endpoint: url, random: mulberry32(BENCH_SEED), ...(maxEntries === undefined ? {} : { maxEntries }) })
+  return imds({ endpoint: url, random: mulberry32(BENCH_SEED), ...(maxEntries === undefined ? {} : { maxEntries }) })
+}
+
+/** {@link keylessProvider} as a subject. */
+export async function keylessSubject(url: string, maxEntries?: number): Promise<Subject & { stats(): { hits: number; misses: number; upstreamRequests: number } }> {
+  const provider = await keylessProvider(url, maxEntries)
   return { get: (scope) => provider.getToken(scope), stats: () => provider.stats(), close: () => provider.close() }
 }
 
@@ -53,9 +61,14 @@ export async function keylessSubject(url: string, maxEntries?: number): Promise<
  * `@azure/identity`'s `ManagedIdentityCredential`, pointed at the emulator by
  * `AZURE_POD_IDENTITY_AUTHORITY_HOST` (set before the module is imported).
  */
-export async function azureSubject(url: string): Promise<Subject> {
+export async function azureCredential(url: string): Promise<TokenCredential> {
   process.env['AZURE_POD_IDENTITY_AUTHORITY_HOST'] = url
   const { ManagedIdentityCredential } = await import('@azure/identity')
-  const credential = new ManagedIdentityCredential()
+  return new ManagedIdentityCredential()
+}
+
+/** {@link azureCredential} as a subject. */
+export async function azureSubject(url: string): Promise<Subject> {
+  const credential = await azureCredential(url)
   return { get: (scope) => credential.getToken(scope), close: async () => {} }
 }

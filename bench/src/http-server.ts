@@ -1,0 +1,166 @@
+/**
+ * The HTTP server of the plugin-overhead scenario, in a process of its own so that autocannon (in
+ * the scenario process) and the server under load never share an event loop. One framework, one
+ * variant, one route: `GET /data` answers the same small JSON in every variant, after getting a
+ * token first in the `keyless` and `azure` variants.
+ *
+ * Forked by `http-load.js`; speaks over IPC: it sends `{ type: 'ready', url, version }` (the route's URL) once
+ * the token is cached and the server listens on 127.0.0.1, answers `{ type: 'stats', id }` with its counters
+ * and CPU time, and exits on `{ type: 'close' }` or when its parent goes away.
+ *
+ * Usage (by http-load.js only): `node http-server.js '<ServerTask JSON>'`
+ *
+ * @module
+ */
+import { loopbackGuardActive } from './loopback-guard.js'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { azureCredential, HOT_SCOPE, keylessProvider } from './subjects.js'
+
+/** The web frameworks the scenario loads. */
+export type Framework = 'express' | 'fastify'
+/** `none`: no token; `keyless`: the framework plugin; `azure`: `ManagedIdentityCredential.getToken`. */
+export type HttpVariant = 'none' | 'keyless' | 'azure'
+
+/** What `http-load.js` asks the server process to run. */
+export interface ServerTask {
+  framework: Framework
+  variant: HttpVariant
+  emulatorUrl: string
+}
+
+/** Counters of the server process, read between load phases. */
+export interface ServerStats {
+  /** Responses the route handler produced. */
+  served: number
+  /** Tokens the handler got (a non-empty `token`); equals `served` in the token variants. */
+  tokens: number
+  /** `process.cpuUsage()` user + system, µs. */
+  cpuMicros: number
+}
+
+/** IPC from `http-load.js` to the server process. */
+export type ServerRequest = { type: 'stats'; id: number } | { type: 'close' }
+/** IPC from the server process: ready (route URL, framework version), counters, or a start-up failure. */
+export type ServerReply = { type: 'ready'; url: string; version: string } | { type: 'stats'; id: number; stats: ServerStats } | { type: 'failed'; error: string }
+
+/** The route and its body: identical in every variant, so only getting the token differs. */
+const ROUTE = '/data'
+const BODY = { id: 42, name: 'keyless-bench', ok: true, tags: ['a', 'b', 'c'] }
+
+interface Running {
+  stats(): Omit<ServerStats, 'cpuMicros'>
+  close(): Promise<void>
+}
+
+/** What the `azure` route awaits: `credential.getToken(scope)` (an `AccessToken`, or null on failure). */
+type GetToken = (scope: string) => Promise<{ token: string } | null>
+
+/** The installed version of `framework`, for the report. */
+function versionOf(framework: Framework): string {
+  const { version } = createRequire(import.meta.url)(`${framework}/package.json`) as { version: string }
+  return version
+}
+
+async function start(task: ServerTask): Promise<{ url: string; running: Running }> {
+  const counts = { served: 0, tokens: 0 }
+  const count = (token: { token: string } | null | undefined): void => {
+    counts.served++
+    if (token != null && token.token.length > 0) counts.tokens++
+  }
+  // The token is fetched once before the server listens, so every request under load is a hit.
+  const provider = task.variant === 'keyless' ? await keylessProvider(task.emulatorUrl) : undefined
+  await provider?.getToken(HOT_SCOPE)
+  const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
+  await credential?.getToken(HOT_SCOPE)
+  const azureGet: GetToken | undefined = credential === undefined ? undefined : (scope) => credential.getToken(scope)
+
+  if (task.framework === 'express') {
+    const { default: express } = await import('express')
+    const app = express()
+    // Every variant's handler is async, so the only difference is the awaited token.
+    if (provider !== undefined) {
+      const { keyless, requestToken } = await import('@keyless/express')
+      app.use(keyless({ provider }))
+      app.get(ROUTE, async (req, res) => {
+        count(await requestToken(req, HOT_SCOPE))
+        res.json(BODY)
+      })
+    } else if (azureGet !== undefined) {
+      app.get(ROUTE, async (_req, res) => {
+        count(await azureGet(HOT_SCOPE))
+        res.json(BODY)
+      })
+    } else {
+      app.get(ROUTE, async (_req, res) => {
+        count(undefined)
+        res.json(BODY)
+      })
+    }
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject))
+    const { port } = server.address() as AddressInfo
+    const close = async (): Promise<void> => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await provider?.close()
+    }
+    return { url: `http://127.0.0.1:${port}${ROUTE}`, running: { stats: () => ({ ...counts }), close } }
+  }
+
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify({ logger: false })
+  if (provider !== undefined) {
+    const { fastifyKeyless } = await import('@keyless/fastify')
+    await app.register(fastifyKeyless, { provider })
+    app.get(ROUTE, async (request) => {
+      count(await request.getToken(HOT_SCOPE))
+      return BODY
+    })
+  } else if (azureGet !== undefined) {
+    app.get(ROUTE, async () => {
+      count(await azureGet(HOT_SCOPE))
+      return BODY
+    })
+  } else {
+    app.get(ROUTE, async () => {
+      count(undefined)
+      return BODY
+    })
+  }
+  const url = `${await app.listen({ port: 0, host: '127.0.0.1' })}${ROUTE}`
+  const close = async (): Promise<void> => {
+    await app.close()
+    await provider?.close()
+  }
+  return { url, running: { stats: () => ({ ...counts }), close } }
+}
+
+const send = (reply: ServerReply): void => void process.send?.(reply)
+
+try {
+  if (!loopbackGuardActive()) throw new Error('the loopback guard is not installed; refusing to run')
+  const task = JSON.parse(process.argv[2] ?? '{}') as ServerTask
+  const { url, running } = await start(task)
+  const version = versionOf(task.framework)
+  let closing = false
+  const shutdown = async (): Promise<void> => {
+    if (closing) return
+    closing = true
+    await running.close()
+    if (process.connected) process.disconnect()
+    setTimeout(() => process.exit(), 200).unref() // an SDK's keep-alive socket must not hold the exit
+  }
+  process.on('message', (message: ServerRequest) => {
+    if (message.type === 'stats') {
+      const cpu = process.cpuUsage()
+      send({ type: 'stats', id: message.id, stats: { ...running.stats(), cpuMicros: cpu.user + cpu.system } })
+    } else if (message.type === 'close') void shutdown()
+  })
+  process.on('disconnect', () => void shutdown())
+  send({ type: 'ready', url, version })
+} catch (error) {
+  send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+  process.exitCode = 1
+  if (process.connected) process.disconnect()
+}
