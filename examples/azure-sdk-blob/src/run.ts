@@ -22,8 +22,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startAzurite, type Azurite } from '@keyless/e2e-azure-sdk'
 import { startEmulator, type Emulator } from '@keyless/emulator'
-import { createReport, plural, type Report } from './launcher/report.js'
-import { startServiceProcess, type ServiceProcess } from './launcher/service-process.js'
+import { createReport, plural, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
 
 /** What the note holds; non-ASCII on purpose, so a wrong encoding would show. */
 const NOTE = 'hello from keyless: App Service identity → Azure SDK → Azurite'

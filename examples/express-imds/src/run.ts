@@ -15,8 +15,7 @@
 import { fileURLToPath } from 'node:url'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { VAULT_SCOPE } from './app.js'
-import { createReport, plural, type Report } from './launcher/report.js'
-import { startServiceProcess, type ServiceProcess } from './launcher/service-process.js'
+import { createReport, plural, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
 import { GREETING, startVaultStandIn, type VaultStandIn } from './launcher/vault-stand-in.js'
 
 /** Requests made to `GET /greeting`; all of them must be served by one token. */

@@ -19,8 +19,7 @@
 import { fileURLToPath } from 'node:url'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { READINESS_URL, VAULT_SCOPE, type TokenInfo } from './app.js'
-import { createReport, plural, type Report } from './launcher/report.js'
-import { startServiceProcess, type ServiceProcess } from './launcher/service-process.js'
+import { createReport, plural, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server.js', import.meta.url))
 const WATCHDOG_MS = 30_000
