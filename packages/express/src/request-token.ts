@@ -3,12 +3,11 @@
  *
  * @module
  */
-import { configError, KeylessError, type AccessToken } from '@keyless/core'
+import { configError, isKeylessError, KeylessError, untilAborted, type AccessToken } from '@keyless/core'
 import type { Request } from 'express'
 import { SOURCE } from './lib/check-options.js'
 import { clientSignal } from './lib/client-signal.js'
 import { contextOf } from './lib/request-context.js'
-import { untilAborted } from './lib/until-aborted.js'
 
 /** Per-call options of {@link requestToken}; all optional. */
 export interface RequestTokenOptions {
@@ -65,8 +64,15 @@ export function requestToken(req: Request, scope?: string, options?: RequestToke
     const client = clientSignal(req)
     const signal = client === undefined ? options?.signal : options?.signal === undefined ? client : AbortSignal.any([client, options.signal])
     const pending = provider.getToken(target, { signal, forceRefresh: options?.forceRefresh, claims: options?.claims })
-    return signal === undefined ? pending : untilAborted(pending, signal, provider.name)
+    // Also for providers of someone else's that ignore the signal: the wait is released either way.
+    return signal === undefined ? pending : untilAborted(pending, signal, (reason) => abortError(reason, provider.name))
   } catch (error: unknown) {
     return Promise.reject(error) // a provider of someone else's that throws instead of rejecting
   }
+}
+
+function abortError(reason: unknown, source: string): unknown {
+  return isKeylessError(reason)
+    ? reason
+    : new KeylessError('aborted', `${source}: the caller aborted its wait for a token`, { source, cause: reason })
 }

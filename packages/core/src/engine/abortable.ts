@@ -37,7 +37,10 @@ export function abortAfter(ms: number, reason: () => unknown): TimedSignal {
  * ```
  */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, toError: (reason: unknown) => unknown): Promise<T> {
-  if (signal.aborted) return Promise.reject(toError(signal.reason))
+  if (signal.aborted) {
+    promise.catch(() => {}) // nobody waits for it any more; its failure must not go unhandled
+    return Promise.reject(toError(signal.reason))
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(toError(signal.reason))
     signal.addEventListener('abort', onAbort, { once: true })
