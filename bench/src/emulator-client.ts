@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { childChannel } from './child-channel.js'
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { EmulatorCounters } from '@keyless/emulator'
-import type { HostReply, HostRequest } from './emulator-host.js'
+import type { HostReply } from './emulator-host.js'
 
 /** A running emulator in a child process. */
 export interface EmulatorProcess {
@@ -34,30 +35,10 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
     child.once('exit', onExit)
   })
   if (!/^http:\/\/127\.\d+\.\d+\.\d+:\d+$/.test(url)) throw new Error(`emulator url is not loopback: ${url}`)
-  let nextId = 0
-  const pending = new Map<number, (counters: EmulatorCounters) => void>()
-  child.on('message', (message: HostReply) => {
-    if (message.type !== 'counters') return
-    pending.get(message.id)?.(message.counters)
-    pending.delete(message.id)
-  })
-  const send = (message: HostRequest): void => void child.send(message)
+  const channel = childChannel(child)
   return {
     url,
-    counters() {
-      const id = nextId++
-      return new Promise((resolve) => {
-        pending.set(id, resolve)
-        send({ type: 'counters', id })
-      })
-    },
-    async close() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      send({ type: 'close' })
-      const timer = setTimeout(() => child.kill(), 5000)
-      await exited
-      clearTimeout(timer)
-    },
+    counters: async () => (await channel.ask<{ counters: EmulatorCounters }>('counters')).counters,
+    close: () => channel.close(),
   }
 }

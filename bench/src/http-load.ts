@@ -6,11 +6,12 @@
  *
  * @module
  */
+import { childChannel } from './child-channel.js'
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon, { type Result } from 'autocannon'
 import type { EmulatorProcess } from './emulator-client.js'
-import type { Framework, HttpVariant, ServerReply, ServerRequest, ServerStats, ServerTask } from './http-server.js'
+import type { Framework, HttpVariant, ServerReply, ServerStats, ServerTask } from './http-server.js'
 
 /** Keep-alive connections autocannon holds open, one request in flight on each. */
 export const HTTP_CONNECTIONS = 10
@@ -77,32 +78,12 @@ async function startServerProcess(task: ServerTask): Promise<ServerProcess> {
     child.once('exit', onExit)
   })
   if (!/^http:\/\/127\.\d+\.\d+\.\d+:\d+\//.test(url)) throw new Error(`http server url is not loopback: ${url}`)
-  let nextId = 0
-  const pending = new Map<number, (stats: ServerStats) => void>()
-  child.on('message', (message: ServerReply) => {
-    if (message.type !== 'stats') return
-    pending.get(message.id)?.(message.stats)
-    pending.delete(message.id)
-  })
-  const send = (message: ServerRequest): void => void child.send(message)
+  const channel = childChannel(child)
   return {
     url,
     version,
-    stats() {
-      const id = nextId++
-      return new Promise((resolve) => {
-        pending.set(id, resolve)
-        send({ type: 'stats', id })
-      })
-    },
-    async close() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      send({ type: 'close' })
-      const timer = setTimeout(() => child.kill(), 5000)
-      await exited
-      clearTimeout(timer)
-    },
+    stats: async () => (await channel.ask<{ stats: ServerStats }>('stats')).stats,
+    close: () => channel.close(),
   }
 }
 
