@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startAzurite, type Azurite } from '@keyless/e2e-azure-sdk'
 import { startEmulator, type Emulator } from '@keyless/emulator'
-import { createReport, plural, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
+import { plural, runChecks, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
 
 /** What the note holds; non-ASCII on purpose, so a wrong encoding would show. */
 const NOTE = 'hello from keyless: App Service identity → Azure SDK → Azurite'
@@ -105,17 +105,4 @@ async function run(report: Report): Promise<void> {
   }
 }
 
-const started = performance.now()
-const watchdog = setTimeout(() => {
-  console.error(`✗ azure-sdk-blob did not finish within ${WATCHDOG_MS / 1000} s; something hangs`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
-const report = createReport()
-await run(report)
-clearTimeout(watchdog)
-const took = `${((performance.now() - started) / 1000).toFixed(1)} s`
-if (report.failed > 0) {
-  console.error(`\n✗ azure-sdk-blob: ${plural(report.failed, 'check')} failed (${took}); see the lines above`)
-  process.exit(1)
-}
-console.log(`\nazure-sdk-blob: all checks passed in ${took}`)
+await runChecks('azure-sdk-blob', WATCHDOG_MS, run)

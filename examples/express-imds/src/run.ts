@@ -15,7 +15,7 @@
 import { fileURLToPath } from 'node:url'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { VAULT_SCOPE } from './app.js'
-import { createReport, plural, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
+import { plural, runChecks, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
 import { GREETING, startVaultStandIn, type VaultStandIn } from './launcher/vault-stand-in.js'
 
 /** Requests made to `GET /greeting`; all of them must be served by one token. */
@@ -112,17 +112,4 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
   }
 }
 
-const started = performance.now()
-const watchdog = setTimeout(() => {
-  console.error(`✗ express-imds did not finish within ${WATCHDOG_MS / 1000} s; something hangs`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
-const report = createReport()
-await run(report)
-clearTimeout(watchdog)
-const took = `${((performance.now() - started) / 1000).toFixed(1)} s`
-if (report.failed > 0) {
-  console.error(`\n✗ express-imds: ${plural(report.failed, 'check')} failed (${took}); see the lines above`)
-  process.exit(1)
-}
-console.log(`\nexpress-imds: all checks passed in ${took}`)
+await runChecks('express-imds', WATCHDOG_MS, run)

@@ -19,7 +19,7 @@
 import { fileURLToPath } from 'node:url'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { READINESS_URL, VAULT_SCOPE, type TokenInfo } from './app.js'
-import { createReport, plural, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
+import { plural, runChecks, startServiceProcess, type Report, type ServiceProcess } from '@keyless/example-launcher'
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server.js', import.meta.url))
 const WATCHDOG_MS = 30_000
@@ -131,17 +131,4 @@ async function getJson(url: string, init?: RequestInit): Promise<{ status: numbe
   }
 }
 
-const started = performance.now()
-const watchdog = setTimeout(() => {
-  console.error(`✗ fastify-workload-identity did not finish within ${WATCHDOG_MS / 1000} s; something hangs`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
-const report = createReport()
-await run(report)
-clearTimeout(watchdog)
-const took = `${((performance.now() - started) / 1000).toFixed(1)} s`
-if (report.failed > 0) {
-  console.error(`\n✗ fastify-workload-identity: ${plural(report.failed, 'check')} failed (${took}); see the lines above`)
-  process.exit(1)
-}
-console.log(`\nfastify-workload-identity: all checks passed in ${took}`)
+await runChecks('fastify-workload-identity', WATCHDOG_MS, run)

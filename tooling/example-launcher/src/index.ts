@@ -5,4 +5,5 @@
  * @module
  */
 export { createReport, plural, type Report } from './report.js'
+export { runChecks } from './run-checks.js'
 export { START_TIMEOUT_MS, startServiceProcess, STOP_GRACE_MS, type ServiceProcess } from './service-process.js'
