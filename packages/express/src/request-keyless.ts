@@ -6,6 +6,7 @@
  */
 import type { AccessToken } from '@keyless/core'
 import type { Request } from 'express'
+import { contextOf } from './lib/request-context.js'
 import { requestToken, type RequestTokenOptions } from './request-token.js'
 
 /**
@@ -27,9 +28,15 @@ export interface RequestKeyless {
   getToken(scope?: string, options?: RequestTokenOptions): Promise<AccessToken>
 }
 
+let decoratedPrototype: object | null = null
+const decoratedPrototypes = new WeakSet<object>()
+
 /**
- * Defines `req.keyless` on `req`: non-enumerable (it does not show in logs or `Object.keys`),
- * read-only, and replaceable by a later `keyless()` middleware.
+ * Makes `req.keyless` available: a getter defined once on the prototype Express gives the app's
+ * requests (`app.request`, which sub-apps inherit), so a request pays nothing for it until a
+ * handler reads it. Non-enumerable, so it does not show in logs or `Object.keys`. On a request no
+ * `keyless()` middleware handled it reads `undefined`; assigning to it defines a plain own
+ * property, as if the getter were not there.
  *
  * @example
  * ```ts
@@ -37,6 +44,19 @@ export interface RequestKeyless {
  * ```
  */
 export function decorateRequest(req: Request): void {
-  const view: RequestKeyless = { getToken: (scope, options) => requestToken(req, scope, options) }
-  Object.defineProperty(req, 'keyless', { value: view, enumerable: false, writable: false, configurable: true })
+  const prototype: object | null = Object.getPrototypeOf(req)
+  if (prototype === decoratedPrototype || prototype === null) return
+  decoratedPrototype = prototype
+  if (decoratedPrototypes.has(prototype)) return
+  decoratedPrototypes.add(prototype)
+  Object.defineProperty(prototype, 'keyless', { get: keylessView, set: shadowKeyless, enumerable: false, configurable: true })
+}
+
+function keylessView(this: Request): RequestKeyless | undefined {
+  if (contextOf(this) === undefined) return undefined
+  return { getToken: (scope, options) => requestToken(this, scope, options) }
+}
+
+function shadowKeyless(this: Request, value: unknown): void {
+  Object.defineProperty(this, 'keyless', { value, writable: true, enumerable: true, configurable: true })
 }

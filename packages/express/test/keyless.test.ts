@@ -81,17 +81,37 @@ describe('keyless()', () => {
   })
 
   it('defines req.keyless at runtime, non-enumerable, with the same tokens as requestToken()', async () => {
-    const seen = deferred<{ enumerable: boolean | undefined; same: boolean }>()
+    const seen = deferred<{ listed: boolean; json: boolean; same: boolean }>()
     const app = express()
     app.use(keyless({ provider: h.provider(), scopes: [VAULT] }))
     app.get('/', async (req, res) => {
       const view = (req as Request & { keyless: RequestKeyless }).keyless
       const [a, b] = await Promise.all([view.getToken(), requestToken(req)])
-      seen.resolve({ enumerable: Object.getOwnPropertyDescriptor(req, 'keyless')?.enumerable, same: a.token === b.token })
+      const json = JSON.stringify(Object.fromEntries(Object.entries(req).filter(([, v]) => typeof v !== 'object' || v === null)))
+      seen.resolve({ listed: Object.keys(req).includes('keyless'), json: json.includes('keyless'), same: a.token === b.token })
       res.end()
     })
     await fetch(await h.serve(app))
-    expect(await seen.promise).toEqual({ enumerable: false, same: true })
+    expect(await seen.promise).toEqual({ listed: false, json: false, same: true })
+  })
+
+  it('leaves req.keyless undefined on routes the middleware does not cover, and lets an app assign its own', async () => {
+    const seen = deferred<{ outside: unknown; assigned: unknown }>()
+    const app = express()
+    const covered = express.Router()
+    covered.use(keyless({ provider: h.provider(), scopes: [VAULT] }))
+    covered.get('/', (_req, res) => res.end())
+    app.use('/covered', covered)
+    app.get('/outside', (req, res) => {
+      const outside = (req as Request & { keyless?: unknown }).keyless
+      ;(req as Request & { keyless?: unknown }).keyless = 'mine'
+      seen.resolve({ outside, assigned: (req as Request & { keyless?: unknown }).keyless })
+      res.end()
+    })
+    const url = await h.serve(app)
+    expect((await fetch(`${url}/covered`)).status).toBe(200) // the getter is now on the app's request prototype
+    expect((await fetch(`${url}/outside`)).status).toBe(200)
+    expect(await seen.promise).toEqual({ outside: undefined, assigned: 'mine' })
   })
 
   it.each<[string, unknown]>([

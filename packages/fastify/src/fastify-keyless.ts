@@ -88,7 +88,7 @@ function requestGetToken(
   provider: TokenProvider,
   defaultScope: string | undefined,
 ): (this: FastifyRequest, scope?: string, options?: GetTokenOptions) => Promise<AccessToken> {
-  return function getToken(this: FastifyRequest, scope = defaultScope, options = {}) {
+  return function getToken(this: FastifyRequest, scope = defaultScope, options?: GetTokenOptions) {
     if (scope === undefined) {
       return Promise.reject(
         new KeylessError('invalid-scope', `${PLUGIN_SOURCE}: request.getToken() needs a scope, and the plugin was given no \`scopes\``, {
@@ -96,11 +96,11 @@ function requestGetToken(
         }),
       )
     }
-    // A usable cached token means no wait, so no need to watch the connection.
-    if (options.forceRefresh !== true && options.claims === undefined && provider.peekToken?.(scope) !== undefined) {
+    // A usable cached token means no wait, so no need to watch the connection (nor to allocate options).
+    if ((options === undefined || (options.forceRefresh !== true && options.claims === undefined)) && provider.peekToken?.(scope) !== undefined) {
       return provider.getToken(scope, options)
     }
-    return untilDisconnect(this.raw.socket, options.signal, (signal) => provider.getToken(scope, { ...options, signal }))
+    return untilDisconnect(this.raw.socket, options?.signal, (signal) => provider.getToken(scope, { ...options, signal }))
   }
 }
 

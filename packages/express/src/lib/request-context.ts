@@ -1,7 +1,9 @@
 /**
- * What the `keyless()` middleware leaves on a request for `requestToken()`: kept in a WeakMap
- * keyed by the request, so nothing is added to Express's types or to `res.locals`, and the entry
- * goes away with the request.
+ * What the `keyless()` middleware leaves on a request for `requestToken()`: one property under a
+ * module-private symbol, so nothing is added to Express's types or to `res.locals`, it is skipped
+ * by `JSON.stringify` and `Object.keys`, and it goes away with the request. A symbol-keyed store
+ * is the cheapest per-request record there is (a WeakMap insert costs several times more on a
+ * path every request takes).
  *
  * @module
  */
@@ -14,7 +16,11 @@ export interface KeylessContext {
   readonly defaultScope: string | undefined
 }
 
-const contexts = new WeakMap<object, KeylessContext>()
+const CONTEXT: unique symbol = Symbol('keyless.context')
+
+interface WithContext {
+  [CONTEXT]?: KeylessContext
+}
 
 /**
  * Binds `req` to the middleware's context; a later `keyless()` on the same request replaces it.
@@ -25,7 +31,7 @@ const contexts = new WeakMap<object, KeylessContext>()
  * ```
  */
 export function attachContext(req: object, context: KeylessContext): void {
-  contexts.set(req, context)
+  ;(req as WithContext)[CONTEXT] = context
 }
 
 /**
@@ -38,5 +44,5 @@ export function attachContext(req: object, context: KeylessContext): void {
  * ```
  */
 export function contextOf(req: object): KeylessContext | undefined {
-  return contexts.get(req)
+  return (req as WithContext)[CONTEXT]
 }
