@@ -37,12 +37,11 @@ const LEGACY_APP_SERVICE = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d
  * ```
  */
 export function parseExpiresOn(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.round(value * 1000) : undefined
+  if (typeof value === 'number') return positiveMs(value * 1000)
   if (typeof value !== 'string') return undefined
   const text = value.trim()
   if (EPOCH_SECONDS.test(text)) {
-    const seconds = Number(text)
-    return seconds > 0 ? Math.round(seconds * 1000) : undefined
+    return positiveMs(Number(text) * 1000)
   }
   if (ISO_8601.test(text) || RFC_1123.test(text)) {
     const at = Date.parse(text)
@@ -67,6 +66,12 @@ export function parseSeconds(value: unknown): number | undefined {
   else if (typeof value === 'string' && EPOCH_SECONDS.test(value.trim())) seconds = Number(value.trim())
   else return undefined
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined
+}
+
+/** `ms` rounded, if that is finite and > 0: a huge number of seconds overflows to Infinity, a tiny one rounds to 0. */
+function positiveMs(ms: number): number | undefined {
+  const rounded = Math.round(ms)
+  return Number.isFinite(rounded) && rounded > 0 ? rounded : undefined
 }
 
 function parseLegacyDate(text: string): number | undefined {
