@@ -25,13 +25,16 @@ export const IMDS_HOST = '169.254.169.254'
  * ```
  */
 export function isDirectHost(hostname: string): boolean {
-  return normalizeHost(hostname) === IMDS_HOST || isLoopbackHost(hostname)
+  const host = normalizeHost(hostname)
+  return host === IMDS_HOST || host.endsWith('.localhost') || isLoopbackHost(hostname)
 }
 
 /**
  * Tells whether `hostname` is this machine's loopback: `127.0.0.0/8`, `::1`, their IPv4-mapped
- * forms, `localhost` and names under `.localhost`. Sources that send a secret over plain http
- * allow only these (IMDS's link-local address is not loopback).
+ * forms and `localhost`. Sources that send a secret over plain http allow only these (IMDS's
+ * link-local address is not loopback). Names under `.localhost` are not: Node resolves them with
+ * the system resolver, which (glibc's `hosts: files dns`) asks DNS, so a DNS answer could send the
+ * secret anywhere. `isDirectHost` still keeps them off proxies.
  *
  * @example
  * ```ts
@@ -41,7 +44,7 @@ export function isDirectHost(hostname: string): boolean {
  */
 export function isLoopbackHost(hostname: string): boolean {
   const host = normalizeHost(hostname)
-  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (host === 'localhost') return true
   if (isIPv4(host)) return host.startsWith('127.')
   return isLoopbackIPv6(host)
 }

@@ -11,7 +11,9 @@ export const MAX_SCOPE_LENGTH = 2048
 export const MAX_IDENTIFIER_LENGTH = 1024
 
 const DEFAULT_SUFFIX = '/.default'
-const CONTROL = /[\u0000-\u001f\u007f]/
+// Unicode category Cc: C0, DEL and the C1 controls (U+0080–U+009F; U+009B is an 8-bit CSI that
+// some terminals honour), so a scope or id can neither split a header nor steer a log viewer.
+const CONTROL = /\p{Cc}/u
 const WHITESPACE = /\s/
 
 /**

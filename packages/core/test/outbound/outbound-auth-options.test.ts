@@ -28,7 +28,6 @@ describe('resolveOutboundAuthOptions()', () => {
     ['https://bücher.example', 'https://xn--bcher-kva.example'],
     ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
     ['http://localhost:3000', 'http://localhost:3000'],
-    ['http://api.localhost', 'http://api.localhost'],
     ['http://[::1]:8080', 'http://[::1]:8080'],
   ])('accepts the origin %s as %s', (key, origin) => {
     const { origins } = resolveOutboundAuthOptions({ provider: fakeProvider(), origins: { [key]: SCOPE } }, 'bearerAuth')
@@ -63,6 +62,7 @@ describe.each(factories)('%s() options', (name, factory) => {
     ['a wildcard', 'https://*.vault.azure.net'],
     ['plain http to a host that is not loopback', 'http://myvault.vault.azure.net'],
     ['plain http to IMDS, which is not loopback', 'http://169.254.169.254'],
+    ['plain http to a name under .localhost, which DNS resolves', 'http://api.localhost'],
     ['another scheme', 'ftp://files.example'],
     ['no scheme', 'myvault.vault.azure.net'],
     ['nothing', ''],
