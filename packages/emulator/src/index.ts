@@ -28,7 +28,7 @@ export {
 export { EMULATOR_SOURCES, TOKEN_ENDPOINTS } from './token-endpoint.js'
 export type { EmulatorSource, RequestEndpoint, TokenEndpoint } from './token-endpoint.js'
 export type { Faults } from './faults/fault-controller.js'
-export { DEFAULT_OVERSIZED_BYTES } from './faults/fault-step.js'
+export { DEFAULT_FAR_LIFETIME_S, DEFAULT_OVERSIZED_BYTES, DEFAULT_TRICKLE_INTERVAL_MS } from './faults/fault-step.js'
 export type { FaultKind, FaultStep, StatusFaultStep } from './faults/fault-step.js'
 export type { AdminFaultsBody } from './admin/admin-handler.js'
 export { ADMIN_PATH_PREFIX } from './admin/admin-handler.js'

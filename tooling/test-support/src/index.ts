@@ -4,6 +4,6 @@
  * @module
  */
 export { settle, useEngineFakeTimers } from './engine-clock.js'
-export { DEFAULT_SOAK_DAYS, DEFAULT_SOAK_SEED, fuzzParameters, testSize, type TestSize } from './test-size.js'
+export { DEFAULT_FUZZ_SEED, DEFAULT_SOAK_DAYS, DEFAULT_SOAK_SEED, fuzzParameters, fuzzTimeoutMs, testSize, type TestSize } from './test-size.js'
 export { envValue, stubEnv } from './hostile-env.js'
 export { seededRandom } from './seeded-random.js'

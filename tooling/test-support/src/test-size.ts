@@ -71,3 +71,16 @@ export function fuzzParameters(baseRuns: number, env?: Readonly<Record<string, s
   const numRuns = Math.max(1, Math.round(baseRuns * fuzzScale))
   return { numRuns, seed: seed ?? DEFAULT_FUZZ_SEED }
 }
+
+/**
+ * The per-test timeout of a fuzz or property suite: 60 s at the CI size (a few seconds of work,
+ * with room for a loaded 2-core machine), scaled by `KEYLESS_FUZZ_SCALE`.
+ *
+ * @example
+ * ```ts
+ * vi.setConfig({ testTimeout: fuzzTimeoutMs() })
+ * ```
+ */
+export function fuzzTimeoutMs(env?: Readonly<Record<string, string | undefined>>): number {
+  return Math.round(60_000 * Math.max(1, testSize(env).fuzzScale))
+}

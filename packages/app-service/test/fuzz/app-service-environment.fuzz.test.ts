@@ -1,10 +1,12 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { envValue, fuzzParameters, stubEnv } from '@keyless/test-support'
+import { envValue, fuzzParameters, fuzzTimeoutMs, stubEnv } from '@keyless/test-support'
 import { isKeylessError, isLoopbackHost, type KeylessTokenProvider } from '@keyless/core'
 import { appService } from '../../src/app-service.js'
 import { APP_SERVICE_API_VERSION, LEGACY_APP_SERVICE_API_VERSION } from '../../src/app-service-source.js'
 import { appServiceEnvironment, MAX_APP_SERVICE_HEADER_LENGTH } from '../../src/app-service-environment.js'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const ENDPOINTS = [
   'http://127.0.0.1:41741/msi/token',

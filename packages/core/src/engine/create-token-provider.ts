@@ -39,6 +39,11 @@ const noop = (): void => {}
 
 /** A hit updates the LRU's recency at most this often per entry: LRU order to within a second. */
 const LRU_TOUCH_INTERVAL_MS = 1000
+/**
+ * setTimeout's longest delay, 2^31 − 1 ms (about 24.8 days). Node fires a longer one after 1 ms
+ * (with a TimeoutOverflowWarning), which would refresh a long-lived token at once.
+ */
+const MAX_TIMER_DELAY_MS = 2_147_483_647
 /** Spellings of one scope indexed for the hit path (`x/.default`, `x`, ...); more take the slow path. */
 const MAX_ALIASES = 8
 
@@ -299,13 +304,16 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     clearTimeout(entry.timer)
     entry.timer = undefined
     if (closed || cache.peek(entry.resource) !== entry) return // evicted meanwhile: let it go
+    const delayMs = Math.max(0, at - Date.now())
     const timer = setTimeout(() => {
       entry.timer = undefined
+      // Beyond setTimeout's range (a token of more than ~50 days refreshes at half-life): hop there.
+      if (delayMs > MAX_TIMER_DELAY_MS) return schedule(entry, at, reason)
       if (closed || entry.flight !== undefined) return
       // Rule 5: refresh tokens in use even when no call arrives; let unused ones lapse.
       if (reason === 'refresh' && entry.current?.used !== true) return
       startFlight(entry, reason)
-    }, Math.max(0, at - Date.now()))
+    }, Math.min(delayMs, MAX_TIMER_DELAY_MS))
     timer.unref?.()
     entry.timer = timer
   }

@@ -46,6 +46,19 @@ describe('refreshAt()', () => {
 })
 
 describe('createTokenProvider(): background refresh', () => {
+  it('refreshes a token of 60 days at its half-life, not at once (a delay beyond setTimeout\'s 24.8-day range)', async () => {
+    const source = fakeSource()
+    source.fallback = { lifetimeMs: 60 * 24 * HOUR }
+    const provider = createTokenProvider(source, { random: fixedRandom(0) })
+    await provider.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(source.requests).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(30 * 24 * HOUR - 2000)
+    expect(source.requests).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(source.requests).toHaveLength(2)
+    await provider.close()
+  })
   it('refreshes a token in use at its refresh point with no call arriving (rule 5)', async () => {
     const source = fakeSource()
     const provider = createTokenProvider(source, { random: fixedRandom(0) })

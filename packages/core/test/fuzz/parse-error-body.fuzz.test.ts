@@ -1,8 +1,10 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { parseErrorBody } from '../../src/parse/parse-error-body.js'
 import { fromJsonEntries, hostileString, hostileValue, nastyKey } from './hostile.js'
-import { fuzzParameters } from '@keyless/test-support'
+import { fuzzParameters, fuzzTimeoutMs } from '@keyless/test-support'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const SAFE = /^[A-Za-z][A-Za-z0-9_]{0,47}$/
 const errorField = fc.oneof(hostileString, hostileValue, fc.stringMatching(SAFE), fc.constantFrom('eyJhbGciOi.eyJzdWIi.c2ln', 'invalid_request', 'a'.repeat(49)))

@@ -1,8 +1,10 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { parseExpiresOn, parseSeconds } from '../../src/parse/parse-expiry.js'
 import { edgeNumber, hostileString, hostileValue, nastyChar, numericString } from './hostile.js'
-import { fuzzParameters } from '@keyless/test-support'
+import { fuzzParameters, fuzzTimeoutMs } from '@keyless/test-support'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const anyExpiry = fc.oneof(hostileValue, hostileString, numericString, edgeNumber, fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'Invalid Date' : d.toISOString())))
 const pad = (n: number, width = 2) => String(n).padStart(width, '0')

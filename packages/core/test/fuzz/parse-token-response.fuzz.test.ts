@@ -1,9 +1,11 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { MAX_TOKEN_LIFETIME_MS, parseTokenResponse } from '../../src/parse/parse-token-response.js'
 import { coded } from './coded.js'
 import { edgeNumber, fromJsonEntries, hostileString, hostileValue, nastyKey, numericString } from './hostile.js'
-import { fuzzParameters } from '@keyless/test-support'
+import { fuzzParameters, fuzzTimeoutMs } from '@keyless/test-support'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const YEAR_2026 = Date.UTC(2026, 0, 1)
 const YEAR_2028 = Date.UTC(2028, 0, 1)

@@ -1,9 +1,11 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { assertSafeIdentifier, MAX_IDENTIFIER_LENGTH, MAX_SCOPE_LENGTH, scopeToResource, validateScope } from '../../src/scope/scope.js'
 import { coded } from './coded.js'
 import { hostileString, hostileValue, nastyChar } from './hostile.js'
-import { fuzzParameters } from '@keyless/test-support'
+import { fuzzParameters, fuzzTimeoutMs } from '@keyless/test-support'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const CONTROL_OR_SPACE = /[\u0000-\u001f\u007f\s]/
 

@@ -1,12 +1,14 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { fuzzParameters, seededRandom } from '@keyless/test-support'
+import { fuzzParameters, fuzzTimeoutMs, seededRandom } from '@keyless/test-support'
 import { createTokenProvider, type KeylessTokenProvider } from '../../src/engine/create-token-provider.js'
 import { isKeylessError, type KeylessErrorCode } from '../../src/errors/keyless-error.js'
 import { scopeToResource } from '../../src/scope/scope.js'
 import type { AccessToken } from '../../src/token-provider.js'
 import { failure } from '../engine/fake-source.js'
 import { tagOf, taggedSource, type TaggedSource } from './tagged-source.js'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const MINUTE = 60_000
 const IDENTITIES = ['alice', 'bob', 'carol']

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Exchange } from '../server/exchange.js'
-import { DEFAULT_OVERSIZED_BYTES } from './fault-step.js'
+import { DEFAULT_FAR_LIFETIME_S, DEFAULT_OVERSIZED_BYTES, DEFAULT_TRICKLE_INTERVAL_MS } from './fault-step.js'
 import type { FaultStep } from './fault-step.js'
 
 /** Options of {@link FaultContext.tokenBody}. */
@@ -26,7 +26,11 @@ export interface FaultContext {
   errorBody(status: number): object
   /** Mints a token and builds the dialect's 200 body. */
   tokenBody(options?: TokenBodyOptions): Promise<Record<string, unknown>>
+  /** Waits `ms` on the real clock; `false` when `close()` cut the wait short. */
+  wait(ms: number): Promise<boolean>
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 const NON_JSON_BODY = '<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>\n'
 
@@ -63,7 +67,7 @@ export async function applyFault(step: FaultStep, context: FaultContext): Promis
       return
     case 'oversized': {
       const body = await context.tokenBody()
-      exchange.replyText(200, padded(body, step.bytes ?? DEFAULT_OVERSIZED_BYTES), 'application/json; charset=utf-8')
+      exchange.replyText(200, padded(body, step.bytes ?? DEFAULT_OVERSIZED_BYTES), JSON_TYPE)
       return
     }
     case 'no-access-token':
@@ -75,5 +79,31 @@ export async function applyFault(step: FaultStep, context: FaultContext): Promis
     case 'expires-in-past':
       exchange.reply(200, await context.tokenBody({ lifetimeS: -60 }))
       return
+    case 'expires-far':
+      exchange.reply(200, await context.tokenBody({ lifetimeS: step.lifetimeS ?? DEFAULT_FAR_LIFETIME_S }))
+      return
+    case 'reset-mid-body':
+    case 'hang-mid-body': {
+      const text = JSON.stringify(await context.tokenBody())
+      const body = exchange.startText(200, text, JSON_TYPE)
+      if (body === undefined) return
+      const sent = await body.send(step.bytes ?? Math.floor(body.remaining / 2))
+      // The part is on the wire before the close, so the client sees headers and a cut body.
+      if (sent && step.kind === 'reset-mid-body') body.drop()
+      return
+    }
+    case 'trickle':
+      await trickle(context, step.bytes ?? 1, step.intervalMs ?? DEFAULT_TRICKLE_INTERVAL_MS)
+      return
+  }
+}
+
+/** Sends a token body `bytes` at a time, `intervalMs` apart on the real clock, until it ends or the client leaves. */
+async function trickle(context: FaultContext, bytes: number, intervalMs: number): Promise<void> {
+  const body = context.exchange.startText(200, JSON.stringify(await context.tokenBody()), JSON_TYPE)
+  if (body === undefined) return
+  while (body.remaining > 0) {
+    if (!(await body.send(bytes)) || body.remaining === 0) return
+    if (!(await context.wait(intervalMs)) || context.exchange.gone) return
   }
 }

@@ -30,6 +30,12 @@ export interface StatusFaultStep {
  * - `no-access-token`: 200 JSON without `access_token`.
  * - `resource-mismatch`: 200, but `resource` echoes a different string than the request's.
  * - `expires-in-past`: 200 with a token whose `exp`, `expires_on` and `expires_in` lie in the past.
+ * - `expires-far`: 200 with a token that lives `lifetimeS` (default {@link DEFAULT_FAR_LIFETIME_S}, 100 years).
+ * - `reset-mid-body`: 200 headers (with the full `Content-Length`) and the first `bytes` of the
+ *   token body (default half), then the connection is closed: the client sees the body cut short.
+ * - `hang-mid-body`: 200 headers and the first `bytes` of the token body, then nothing until `close()`.
+ * - `trickle`: 200 with the token body sent `bytes` at a time (default 1), one chunk every
+ *   `intervalMs` real milliseconds (default {@link DEFAULT_TRICKLE_INTERVAL_MS}).
  */
 export type FaultStep =
   | StatusFaultStep
@@ -40,6 +46,10 @@ export type FaultStep =
   | { readonly kind: 'no-access-token' }
   | { readonly kind: 'resource-mismatch' }
   | { readonly kind: 'expires-in-past' }
+  | { readonly kind: 'expires-far'; readonly lifetimeS?: number | undefined }
+  | { readonly kind: 'reset-mid-body'; readonly bytes?: number | undefined }
+  | { readonly kind: 'hang-mid-body'; readonly bytes?: number | undefined }
+  | { readonly kind: 'trickle'; readonly intervalMs?: number | undefined; readonly bytes?: number | undefined }
 
 /** The kind of a fault step, `status` included; what the request log records as `fault`. */
 export type FaultKind = NonNullable<FaultStep['kind']>
@@ -48,6 +58,19 @@ export type FaultKind = NonNullable<FaultStep['kind']>
 export const DEFAULT_OVERSIZED_BYTES = 1_048_576
 
 const MAX_OVERSIZED_BYTES = 256 * 1_048_576
+
+/** Lifetime of an `expires-far` token unless `lifetimeS` is given: 100 years of 365.25 days. */
+export const DEFAULT_FAR_LIFETIME_S = 3_155_760_000
+
+/** Pause between two chunks of a `trickle` body unless `intervalMs` is given: 100 real ms. */
+export const DEFAULT_TRICKLE_INTERVAL_MS = 100
+
+/** Largest `expires-far` lifetime: 8000 years, enough to reach 9999-12-31 from today. */
+const MAX_FAR_LIFETIME_S = 8000 * 31_557_600
+
+/** Largest `bytes` of a partial or trickled body, and largest trickle interval. */
+const MAX_CHUNK_BYTES = 1_048_576
+const MAX_TRICKLE_INTERVAL_MS = 60_000
 
 const SIMPLE_KINDS = new Set(['hang', 'reset', 'no-access-token', 'resource-mismatch', 'expires-in-past'])
 
@@ -59,6 +82,15 @@ function optionalString(record: Record<string, unknown>, key: string): string | 
   const value = record[key]
   if (value === undefined) return undefined
   if (typeof value !== 'string') throw faultError(`${key} must be a string`)
+  return value
+}
+
+function optionalInteger(record: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+  const value = record[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw faultError(`${key} must be an integer in ${min}..${max}`)
+  }
   return value
 }
 
@@ -93,6 +125,23 @@ export function parseFaultStep(input: unknown): FaultStep {
       kind,
       ...(body === undefined ? {} : { body }),
       ...(contentType === undefined ? {} : { contentType }),
+    })
+  }
+  if (kind === 'expires-far') {
+    const lifetimeS = optionalInteger(record, 'lifetimeS', 1, MAX_FAR_LIFETIME_S)
+    return Object.freeze(lifetimeS === undefined ? { kind } : { kind, lifetimeS })
+  }
+  if (kind === 'reset-mid-body' || kind === 'hang-mid-body') {
+    const bytes = optionalInteger(record, 'bytes', 0, MAX_CHUNK_BYTES)
+    return Object.freeze(bytes === undefined ? { kind } : { kind, bytes })
+  }
+  if (kind === 'trickle') {
+    const intervalMs = optionalInteger(record, 'intervalMs', 1, MAX_TRICKLE_INTERVAL_MS)
+    const bytes = optionalInteger(record, 'bytes', 1, MAX_CHUNK_BYTES)
+    return Object.freeze({
+      kind,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+      ...(bytes === undefined ? {} : { bytes }),
     })
   }
   if (kind === 'oversized') {

@@ -27,6 +27,7 @@ function faultContext(exchange: Exchange, dialect: TokenDialect, grant: TokenGra
     exchange,
     resource: grant.resource,
     errorBody: (status) => dialect.errorBody(status),
+    wait: (ms) => deps.timers.wait(ms),
     async tokenBody(options = {}) {
       const audience = dialect.echoesResource === false ? (options.echoResource ?? grant.resource) : grant.resource
       const minted = await deps.signer.mint(grant.identity, audience, options.lifetimeS ?? deps.lifetimeS)

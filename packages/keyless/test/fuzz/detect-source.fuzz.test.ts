@@ -1,10 +1,12 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { envValue, fuzzParameters, stubEnv } from '@keyless/test-support'
+import { envValue, fuzzParameters, fuzzTimeoutMs, stubEnv } from '@keyless/test-support'
 import type { KeylessTokenProvider } from '@keyless/core'
 import { isKeylessError } from '@keyless/core'
 import { auto } from '../../src/auto.js'
 import { detectSource, SOURCE_VARIABLES, type DetectedSource } from '../../src/detect-source.js'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const ENDPOINTS = ['http://127.0.0.1:41741/msi/token', 'http://localhost:8081/msi/token', 'http://[::1]:80/x', 'https://app.azurewebsites.net/msi/token', 'http://10.0.0.4/msi/token', 'http://u:p@127.0.0.1/', 'ftp://127.0.0.1/', 'not a url']
 /** Every variable auto() and the factories it picks read. */

@@ -1,8 +1,10 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { envValue, fuzzParameters, stubEnv } from '@keyless/test-support'
+import { envValue, fuzzParameters, fuzzTimeoutMs, stubEnv } from '@keyless/test-support'
 import { isKeylessError, type KeylessTokenProvider } from '@keyless/core'
 import { workloadIdentity } from '../../src/workload-identity.js'
+
+vi.setConfig({ testTimeout: fuzzTimeoutMs() })
 
 const CLIENT = '00000000-0000-0000-0000-000000000001'
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
