@@ -30,6 +30,7 @@ export type { ProviderStats, ScopeState, ScopeStats } from './engine/provider-st
 export { configError, ERRORS_DOC_URL, isKeylessError, KeylessError, type KeylessErrorCode, type KeylessErrorOptions } from './errors/keyless-error.js'
 export {
   DIAGNOSTICS_CHANNEL_PREFIX,
+  PROVIDER_EVENT_NAMES,
   type FetchReason,
   type ProviderEventListener,
   type ProviderEventName,

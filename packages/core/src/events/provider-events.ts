@@ -44,7 +44,8 @@ export type ProviderEventListener<K extends ProviderEventName> = (event: Provide
 /** The prefix of the diagnostics channels: `keyless:hit`, `keyless:refresh-failure`, ... */
 export const DIAGNOSTICS_CHANNEL_PREFIX = 'keyless:'
 
-const EVENT_NAMES: readonly ProviderEventName[] = [
+/** Every event a provider emits, each also published on `DIAGNOSTICS_CHANNEL_PREFIX + name`. */
+export const PROVIDER_EVENT_NAMES: readonly ProviderEventName[] = Object.freeze([
   'hit',
   'miss',
   'refresh-start',
@@ -54,7 +55,7 @@ const EVENT_NAMES: readonly ProviderEventName[] = [
   'breaker-open',
   'breaker-close',
   'evict',
-]
+])
 
 /** The event side of a provider: subscribe, and tell cheaply whether anyone listens. */
 export interface EventHub {
@@ -76,7 +77,7 @@ export interface EventHub {
  */
 export function createEventHub(provider: string): EventHub {
   const listeners = new Map<ProviderEventName, Set<(event: never) => void>>()
-  const channels = new Map(EVENT_NAMES.map((name) => [name, diagnostics.channel(DIAGNOSTICS_CHANNEL_PREFIX + name)]))
+  const channels = new Map(PROVIDER_EVENT_NAMES.map((name) => [name, diagnostics.channel(DIAGNOSTICS_CHANNEL_PREFIX + name)]))
 
   return {
     on(type, listener) {

@@ -5,21 +5,9 @@
  */
 import diagnostics from 'node:diagnostics_channel'
 import { format, inspect } from 'node:util'
-import { DIAGNOSTICS_CHANNEL_PREFIX, type KeylessTokenProvider, type ProviderEventName } from '@keyless/core'
+import { DIAGNOSTICS_CHANNEL_PREFIX, PROVIDER_EVENT_NAMES, type KeylessTokenProvider } from '@keyless/core'
 import { vi } from 'vitest'
 import { printed } from './printed.js'
-
-export const EVENT_NAMES: readonly ProviderEventName[] = [
-  'hit',
-  'miss',
-  'refresh-start',
-  'refresh-success',
-  'refresh-failure',
-  'retry',
-  'breaker-open',
-  'breaker-close',
-  'evict',
-]
 
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const
 
@@ -47,7 +35,7 @@ export function createSecretRecorder(): SecretRecorder {
     seen.add(String(name))
     output.push(`${String(name)} ${printed(message)}`)
   }
-  for (const name of EVENT_NAMES) diagnostics.subscribe(DIAGNOSTICS_CHANNEL_PREFIX + name, onMessage)
+  for (const name of PROVIDER_EVENT_NAMES) diagnostics.subscribe(DIAGNOSTICS_CHANNEL_PREFIX + name, onMessage)
   const spies = CONSOLE_METHODS.map((method) =>
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
       // What Node's console would write: util.format applies inspect to objects.
@@ -65,7 +53,7 @@ export function createSecretRecorder(): SecretRecorder {
       return value
     },
     listen(provider) {
-      for (const type of EVENT_NAMES) {
+      for (const type of PROVIDER_EVENT_NAMES) {
         provider.on(type, (event) => {
           seen.add(type)
           output.push(`${type} ${printed(event)}`)
@@ -74,7 +62,7 @@ export function createSecretRecorder(): SecretRecorder {
       return provider
     },
     stop() {
-      for (const name of EVENT_NAMES) diagnostics.unsubscribe(DIAGNOSTICS_CHANNEL_PREFIX + name, onMessage)
+      for (const name of PROVIDER_EVENT_NAMES) diagnostics.unsubscribe(DIAGNOSTICS_CHANNEL_PREFIX + name, onMessage)
       for (const spy of spies) spy.mockRestore()
     },
   }
