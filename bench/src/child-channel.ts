@@ -9,8 +9,8 @@ import type { ChildProcess } from 'node:child_process'
 
 /** The requests and the close of one child. */
 export interface ChildChannel {
-  /** Sends `{ type, id }` and resolves with the reply carrying the same `type` and `id`. */
-  ask<Reply>(type: string): Promise<Reply>
+  /** Sends `{ ...payload, type, id }` and resolves with the reply carrying the same `type` and `id`. */
+  ask<Reply>(type: string, payload?: Record<string, unknown>): Promise<Reply>
   /** Sends `{ type: 'close' }` and waits for the child to exit (killed after 5 s). */
   close(): Promise<void>
 }
@@ -33,11 +33,11 @@ export function childChannel(child: ChildProcess): ChildChannel {
     pending.delete(message.id)
   })
   return {
-    ask<Reply>(type: string): Promise<Reply> {
+    ask<Reply>(type: string, payload: Record<string, unknown> = {}): Promise<Reply> {
       const id = nextId++
       return new Promise<Reply>((resolve) => {
         pending.set(id, resolve as (reply: unknown) => void)
-        child.send({ type, id })
+        child.send({ ...payload, type, id })
       })
     },
     async close() {

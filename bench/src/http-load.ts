@@ -16,9 +16,9 @@ import type { Framework, HttpVariant, ServerReply, ServerStats, ServerTask } fro
 /** Keep-alive connections autocannon holds open, one request in flight on each. */
 export const HTTP_CONNECTIONS = 10
 /** Seconds of load before the measured load (JIT, connections), full and `--quick`; discarded. */
-export const HTTP_WARM_UP_SEC = { full: 0.75, quick: 0.5 }
+export const HTTP_WARM_UP_SEC = { full: 0.75, quick: 0.25 }
 /** Seconds of measured load, full and `--quick`. */
-export const HTTP_LOAD_SEC = { full: 2.5, quick: 1.5 }
+export const HTTP_LOAD_SEC = { full: 2.5, quick: 1 }
 /**
  * autocannon's sampling interval, ms. It stops at the first sample tick after `duration`, so the
  * durations above are multiples of it (with its default of 1000 ms, a 1.5 s load runs 2 s).

@@ -12,6 +12,18 @@ export const LOOPBACK_GUARD_CODE = 'ERR_BENCH_NON_LOOPBACK'
 
 const GUARDED = Symbol.for('keyless.bench.loopbackGuard')
 
+/** TCP (and TLS) connections this process opened: every allowed `connect` to a host, IPC paths excluded. */
+let tcpConnects = 0
+
+/**
+ * How many TCP connections this process has opened since it started (the guard counts every
+ * `net.Socket.prototype.connect` it lets through to a host; TLS sockets connect through it too).
+ * The cold-burst scenario reads it before and after the burst: its only sockets then go to the emulator.
+ */
+export function tcpConnectCount(): number {
+  return tcpConnects
+}
+
 /** Whether `host` names the loopback interface: 127.0.0.0/8, ::1 (also v4-mapped) or localhost. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '')
@@ -54,6 +66,7 @@ export function installLoopbackGuard(): boolean {
       this.destroy(error)
       return this
     }
+    if (host !== undefined) tcpConnects++
     return (original as (...a: unknown[]) => net.Socket).apply(this, args)
   }
   proto.connect = guarded as typeof proto.connect

@@ -98,3 +98,33 @@ export async function allocPerHit(body: (n: number) => Promise<void>, n: number,
   const gcInLoop = gcAfter !== gcBefore
   return { bytesPerHit: gcInLoop ? undefined : (after - before) / n, hits: n, gcInLoop }
 }
+
+/** `callers` concurrent loops of awaited hits on `scope`, `n` hits in all (n is a multiple of callers). */
+export async function concurrentHits(get: Get, scope: string, n: number, callers: number): Promise<void> {
+  const each = Math.ceil(n / callers)
+  const loops: Promise<void>[] = []
+  for (let c = 0; c < callers; c++) loops.push(hits(get, scope, each))
+  await Promise.all(loops)
+}
+
+/**
+ * Latency of single calls, ns: `callers` concurrent loops of awaited hits, each call timed with
+ * `performance.now()` (its own cost, some 30–60 ns, is included: compare with the harness row).
+ * Returns `samples` latencies in call order, in a typed array so the samples themselves allocate nothing.
+ */
+export async function callLatencies(get: Get, scope: string, samples: number, callers: number): Promise<Float64Array> {
+  const out = new Float64Array(samples)
+  let next = 0
+  const loop = async (): Promise<void> => {
+    while (next < samples) {
+      const i = next++
+      const t0 = performance.now()
+      await get(scope)
+      out[i] = (performance.now() - t0) * 1e6
+    }
+  }
+  const loops: Promise<void>[] = []
+  for (let c = 0; c < callers; c++) loops.push(loop())
+  await Promise.all(loops)
+  return out
+}

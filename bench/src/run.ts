@@ -13,8 +13,10 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BURST_SHAPES, OUTAGE_FAULTS, WI_SUBJECTS } from './constants.js'
 import { HTTP_FRAMEWORKS, HTTP_VARIANTS } from './report-http.js'
 import { describeTask, renderReport, summarize, type RunRecord, type Settings } from './report.js'
+import { SHARED_EMULATOR_ENV, startEmulatorProcess, type EmulatorProcess, type RelayMessage } from './emulator-client.js'
 import type { ScenarioMessage, ScenarioResult, ScenarioTask } from './scenario.js'
 
 const SCENARIO = fileURLToPath(new URL('./scenario.js', import.meta.url))
@@ -39,22 +41,31 @@ function parseArgs(given: readonly string[]): Settings {
   return { quick, runs }
 }
 
-function childEnv(): NodeJS.ProcessEnv {
+function childEnv(shared: EmulatorProcess): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) if (!STRIPPED_ENV.test(name)) env[name] = value
+  env[SHARED_EMULATOR_ENV] = JSON.stringify({ url: shared.url, wiEnv: shared.wiEnv })
   return env
 }
 
 /** Runs one task in a fresh process and resolves with its result (or rejects with its error). */
-function runChild(task: ScenarioTask, execArgv: string[]): Promise<ScenarioResult> {
+function runChild(task: ScenarioTask, execArgv: string[], shared: EmulatorProcess): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(SCENARIO, [JSON.stringify(task)], { execArgv, env: childEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(SCENARIO, [JSON.stringify(task)], { execArgv, env: childEnv(shared), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let message: ScenarioMessage | undefined
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`timed out after ${CHILD_TIMEOUT_MS / 1000} s`))
     }, CHILD_TIMEOUT_MS)
-    child.on('message', (m: ScenarioMessage) => (message = m))
+    child.on('message', (m: ScenarioMessage | RelayMessage) => {
+      if ('channel' in m && m.channel === 'emulator') {
+        // The scenario asks the shared emulator: relay it, and the reply back with the scenario's id.
+        const { channel: _channel, type, id, ...payload } = m
+        void shared.ask(type, payload).then((reply) => {
+          if (child.connected) child.send({ ...reply, channel: 'emulator', type, id })
+        })
+      } else message = m as ScenarioMessage
+    })
     child.on('error', reject)
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
@@ -64,19 +75,40 @@ function runChild(task: ScenarioTask, execArgv: string[]): Promise<ScenarioResul
   })
 }
 
+/** Scenarios that take seconds per process run in the first this many runs only (medians of 3). */
+const SLOW_RUNS = 3
+
 /** The tasks of one run; subject order rotates with the run, so drift does not always favour one. */
 function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: string[] }[] {
   const rotate = <T>(items: readonly T[]): T[] => items.map((_, i) => items[(i + run) % items.length] as T)
   const hot = rotate(['floor', 'keyless', 'azure', 'baseline'] as const)
+  const contenders = rotate(['keyless', 'azure'] as const)
+  const base = { run, quick }
+  const plain = (task: ScenarioTask): { task: ScenarioTask; execArgv: string[] } => ({ task, execArgv: [] })
   // Plugin overhead: a framework's three variants back to back (their ratios compare neighbours in
   // time), in rotated order; which framework goes first alternates too.
   const http = rotate(HTTP_FRAMEWORKS).flatMap((framework) => rotate(HTTP_VARIANTS).map((subject) => ({ framework, subject })))
+  const slow = run < SLOW_RUNS
   return [
-    ...hot.map((subject) => ({ task: { kind: 'hot-time', subject, run, quick } as ScenarioTask, execArgv: [] })),
-    ...hot.map((subject) => ({ task: { kind: 'hot-alloc', subject, run, quick } as ScenarioTask, execArgv: ALLOC_FLAGS })),
-    ...rotate(['keyless', 'floor'] as const).map((subject) => ({ task: { kind: 'scaling', subject, run, quick } as ScenarioTask, execArgv: [] })),
-    ...rotate(['keyless', 'azure'] as const).map((subject) => ({ task: { kind: 'burst', subject, run, quick } as ScenarioTask, execArgv: [] })),
-    ...http.map(({ framework, subject }) => ({ task: { kind: 'http', framework, subject, run, quick } as ScenarioTask, execArgv: [] })),
+    ...hot.map((subject) => plain({ kind: 'hot-time', subject, ...base })),
+    ...hot.map((subject) => ({ task: { kind: 'hot-alloc', subject, ...base } as ScenarioTask, execArgv: ALLOC_FLAGS })),
+    ...rotate(['keyless', 'floor'] as const).map((subject) => plain({ kind: 'scaling', subject, ...base })),
+    ...BURST_SHAPES.filter((shape) => slow || (shape.scopes === 1 && shape.latencyMs === 0)).flatMap((shape) =>
+      contenders.map((subject) => plain({ kind: 'burst', subject, ...shape, ...base })),
+    ),
+    ...http.map(({ framework, subject }) => plain({ kind: 'http', framework, subject, ...base })),
+    ...contenders.map((subject) => plain({ kind: 'cold-start', subject, ...base })),
+    ...(slow
+      ? [
+          ...contenders.map((subject) => plain({ kind: 'refresh', subject, ...base })),
+          ...OUTAGE_FAULTS.flatMap((fault) => contenders.map((subject) => plain({ kind: 'outage', subject, fault, ...base }))),
+          ...contenders.map((subject) => plain({ kind: 'failures', subject, ...base })),
+          ...(['upstream', 'hits'] as const).flatMap((phase) =>
+            contenders.map((subject) => ({ task: { kind: 'memory', subject, phase, ...base } as ScenarioTask, execArgv: ['--expose-gc'] })),
+          ),
+          ...rotate(WI_SUBJECTS).map((subject) => plain({ kind: 'wi', subject, ...base })),
+        ]
+      : []),
   ]
 }
 
@@ -91,22 +123,26 @@ const startedAt = new Date()
 const t0 = process.hrtime.bigint()
 const records: RunRecord[] = []
 const log = (line: string): boolean => process.stderr.write(`${line}\n`)
+// One emulator process for the whole bench, reset by each scenario before it starts (a scenario
+// that needs emulator options of its own forks its own).
+const shared = await startEmulatorProcess()
 log(`keyless bench: ${settings.quick ? 'quick' : 'full'}, ${settings.runs} runs of each scenario, each in its own process`)
 for (let run = 0; run < settings.runs; run++) {
   for (const { task, execArgv } of tasksOf(run, settings.quick)) {
     const began = process.hrtime.bigint()
     try {
-      const result = await runChild(task, execArgv)
+      const result = await runChild(task, execArgv, shared)
       records.push({ task, execArgv, result })
-      log(`  run ${run + 1}/${settings.runs} ${describeTask(task).padEnd(22)} ok   ${(Number(process.hrtime.bigint() - began) / 1e9).toFixed(1)} s`)
+      log(`  run ${run + 1}/${settings.runs} ${describeTask(task).padEnd(30)} ok   ${(Number(process.hrtime.bigint() - began) / 1e9).toFixed(1)} s`)
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error)
       records.push({ task, execArgv, error: text })
-      log(`  run ${run + 1}/${settings.runs} ${describeTask(task).padEnd(22)} FAILED: ${text.split('\n')[0]}`)
+      log(`  run ${run + 1}/${settings.runs} ${describeTask(task).padEnd(30)} FAILED: ${text.split('\n')[0]}`)
     }
   }
 }
 const durationMs = Number(process.hrtime.bigint() - t0) / 1e6
+await shared.close()
 
 const cpus = os.cpus()
 const meta = {

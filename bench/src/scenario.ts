@@ -6,12 +6,14 @@
  *
  * @module
  */
-import { loopbackGuardActive } from './loopback-guard.js'
-import { startEmulatorProcess, type EmulatorProcess } from './emulator-client.js'
+import { loopbackGuardActive, tcpConnectCount } from './loopback-guard.js'
+import { connectEmulator, type EmulatorProcess } from './emulator-client.js'
 import type { HttpResult } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
-import { allocPerHit, batchSize, gcCounter, hits, hitsOver, timeBatch, warmUp, type AllocSample } from './measure.js'
-import { median } from './stats.js'
+import { CONCURRENT_CALLERS, SCALING_SCOPES } from './constants.js'
+import { runExtra, type ExtraResult, type ExtraTask } from './extra-scenarios.js'
+import { allocPerHit, batchSize, callLatencies, concurrentHits, gcCounter, hits, hitsOver, timeBatch, warmUp, type AllocSample } from './measure.js'
+import { median, percentile } from './stats.js'
 import { azureSubject, baselineSubject, floorSubject, HOT_SCOPE, keylessSubject, type Subject, type SubjectName } from './subjects.js'
 
 /** What run.js asks a scenario process to do. */
@@ -19,14 +21,24 @@ export type ScenarioTask =
   | { kind: 'hot-time'; subject: SubjectName; run: number; quick: boolean }
   | { kind: 'hot-alloc'; subject: SubjectName; run: number; quick: boolean }
   | { kind: 'scaling'; subject: 'keyless' | 'floor'; run: number; quick: boolean }
-  | { kind: 'burst'; subject: 'keyless' | 'azure'; run: number; quick: boolean }
+  | { kind: 'burst'; subject: 'keyless' | 'azure'; run: number; quick: boolean; scopes: number; latencyMs: number }
   | { kind: 'http'; framework: Framework; subject: HttpVariant; run: number; quick: boolean }
+  | ExtraTask
 
 export interface HotTimeResult {
   kind: 'hot-time'
   nsPerOp: number
   batches: number[]
   opsPerBatch: number
+  /** {@link CONCURRENT_CALLERS} concurrent loops of awaited calls: wall ns ÷ calls, median batch. */
+  concurrentNsPerOp: number
+  concurrentBatches: number[]
+  /** Latency of one call, ns: sequential, and with {@link CONCURRENT_CALLERS} concurrent callers. */
+  sequentialP50Ns: number
+  sequentialP99Ns: number
+  concurrentP50Ns: number
+  concurrentP99Ns: number
+  latencySamples: number
   /** Token requests the emulator saw during warm-up and timing, after the first fetch (should be 0). */
   upstreamDuringHits: number
 }
@@ -42,9 +54,12 @@ export interface ScalingResult {
   kind: 'scaling'
   oneScopeNsPerOp: number
   manyScopesNsPerOp: number
-  /** Median over pairs of (1000-scope batch ÷ 1-scope batch), each pair timed back to back. */
+  /** Median over rounds of (1000-scope batch ÷ 1-scope batch), the batches of a round timed back to back. */
   ratio: number
-  pairs: { one: number; many: number }[]
+  /** Per number of scopes hit (1, 10, 100, 1000): median ns/op, and median over rounds of (its batch ÷ the 1-scope batch). */
+  byScopes: { scopes: number; nsPerOp: number; ratio: number }[]
+  /** Every round: ns/op of each kind, in SCALING_SCOPES order. */
+  rounds: number[][]
   opsPerBatch: number
   scopes: number
   warmUpstreamRequests: number
@@ -54,7 +69,11 @@ export interface ScalingResult {
 export interface BurstResult {
   kind: 'burst'
   callers: number
+  scopes: number
+  latencyMs: number
   upstreamRequests: number
+  /** TCP connections this process opened during the burst (all to the emulator), counted by the loopback guard. */
+  connections: number
   wallMs: number
   rejected: number
   firstError: string | undefined
@@ -62,7 +81,7 @@ export interface BurstResult {
   byStatus: Record<number, number>
 }
 export type { HttpResult }
-export type ScenarioResult = HotTimeResult | HotAllocResult | ScalingResult | BurstResult | HttpResult
+export type ScenarioResult = HotTimeResult | HotAllocResult | ScalingResult | BurstResult | HttpResult | ExtraResult
 export type ScenarioMessage = { ok: true; result: ScenarioResult } | { ok: false; error: string }
 
 const SCOPES = 1000
@@ -84,9 +103,32 @@ async function hotTime(task: Extract<ScenarioTask, { kind: 'hot-time' }>, emulat
   const n = batchSize(warm.nsPerOp, task.quick ? 25 : 40)
   const batches: number[] = []
   for (let i = 0; i < (task.quick ? 7 : 11); i++) batches.push(await timeBatch(body, n))
+  // The same subject with 64 concurrent callers, each looping awaited calls.
+  const bodyConcurrent = (total: number): Promise<void> => concurrentHits(subject.get, HOT_SCOPE, total, CONCURRENT_CALLERS)
+  const warmConcurrent = await warmUp(bodyConcurrent, task.quick ? 150 : 300, CONCURRENT_CALLERS * 8)
+  const nConcurrent = batchSize(warmConcurrent.nsPerOp, task.quick ? 25 : 40, CONCURRENT_CALLERS)
+  const concurrentBatches: number[] = []
+  for (let i = 0; i < (task.quick ? 7 : 11); i++) concurrentBatches.push(await timeBatch(bodyConcurrent, nConcurrent))
+  // Per-call latency, sequential then concurrent: about as many calls as one batch, at least 10 000.
+  const samples = Math.max(10_000, Math.min(n, 100_000))
+  const sequential = await callLatencies(subject.get, HOT_SCOPE, samples, 1)
+  const concurrent = await callLatencies(subject.get, HOT_SCOPE, samples, CONCURRENT_CALLERS)
   const upstreamDuringHits = (await emulator.counters()).tokenRequests - before
   await subject.close()
-  return { kind: 'hot-time', nsPerOp: median(batches), batches, opsPerBatch: n, upstreamDuringHits }
+  return {
+    kind: 'hot-time',
+    nsPerOp: median(batches),
+    batches,
+    opsPerBatch: n,
+    concurrentNsPerOp: median(concurrentBatches),
+    concurrentBatches,
+    sequentialP50Ns: percentile(sequential, 50),
+    sequentialP99Ns: percentile(sequential, 99),
+    concurrentP50Ns: percentile(concurrent, 50),
+    concurrentP99Ns: percentile(concurrent, 99),
+    latencySamples: samples,
+    upstreamDuringHits,
+  }
 }
 
 async function hotAlloc(task: Extract<ScenarioTask, { kind: 'hot-alloc' }>, emulator: EmulatorProcess): Promise<HotAllocResult> {
@@ -119,39 +161,46 @@ async function hotAlloc(task: Extract<ScenarioTask, { kind: 'hot-alloc' }>, emul
 
 async function scaling(task: Extract<ScenarioTask, { kind: 'scaling' }>, emulator: EmulatorProcess): Promise<ScalingResult> {
   const many = Array.from({ length: SCOPES }, (_, i) => `https://bench-scope-${String(i).padStart(4, '0')}.example.net/.default`)
-  const one = new Array<string>(SCOPES).fill(many[0] as string) // same loop, same array length: only the data differs
+  // One array of 1000 per kind: the first N scopes round-robin. Same loop, same array length: only the data differs.
+  const arrays = SCALING_SCOPES.map((count) => Array.from({ length: SCOPES }, (_, i) => many[i % count] as string))
   // keyless with maxEntries 2000, so none of the 1000 scopes is evicted; or the floor's Map of 1000.
-  const keyless = task.subject === 'keyless' ? await keylessSubject(emulator.url, 2000) : undefined
+  const keyless = task.subject === 'keyless' ? await keylessSubject(emulator.url, { maxEntries: 2000 }) : undefined
   const provider: Subject = keyless ?? floorSubject(many)
   const start = (await emulator.counters()).tokenRequests
   await Promise.all(many.map((scope) => provider.get(scope)))
   const warmed = (await emulator.counters()).tokenRequests
-  const bodyOne = (n: number): Promise<void> => hitsOver(provider.get, one, n)
-  const bodyMany = (n: number): Promise<void> => hitsOver(provider.get, many, n)
-  const warmMs = task.quick ? 200 : 400
-  await warmUp(bodyOne, warmMs, SCOPES)
-  const warm = await warmUp(bodyMany, warmMs, SCOPES)
-  const n = batchSize(warm.nsPerOp, task.quick ? 25 : 40, SCOPES)
-  const pairs: { one: number; many: number }[] = []
-  for (let i = 0; i < (task.quick ? 7 : 11); i++) {
-    // Alternate which goes first, so drift within the pair does not favour one side.
-    if (i % 2 === 0) {
-      const o = await timeBatch(bodyOne, n)
-      pairs.push({ one: o, many: await timeBatch(bodyMany, n) })
-    } else {
-      const m = await timeBatch(bodyMany, n)
-      pairs.push({ one: await timeBatch(bodyOne, n), many: m })
+  const bodies = arrays.map((scopes) => (n: number): Promise<void> => hitsOver(provider.get, scopes, n))
+  const warmMs = task.quick ? 100 : 250
+  let slowest = 0
+  for (const body of bodies) slowest = Math.max(slowest, (await warmUp(body, warmMs, SCOPES)).nsPerOp)
+  const n = batchSize(slowest, task.quick ? 20 : 40, SCOPES)
+  const rounds: number[][] = []
+  for (let r = 0; r < (task.quick ? 7 : 11); r++) {
+    // The kinds of a round run back to back, in an order that rotates from round to round, so
+    // drift within the round does not always favour the same kind.
+    const round = new Array<number>(bodies.length).fill(0)
+    for (let k = 0; k < bodies.length; k++) {
+      const kind = (k + r) % bodies.length
+      round[kind] = await timeBatch(bodies[kind] as (n: number) => Promise<void>, n)
     }
+    rounds.push(round)
   }
   const end = (await emulator.counters()).tokenRequests
   const evictions = keyless === undefined ? 0 : (keyless.stats() as { evictions?: number }).evictions ?? 0
   await provider.close()
+  const byScopes = SCALING_SCOPES.map((scopes, k) => ({
+    scopes,
+    nsPerOp: median(rounds.map((round) => round[k] as number)),
+    ratio: median(rounds.map((round) => (round[k] as number) / (round[0] as number))),
+  }))
+  const last = byScopes[byScopes.length - 1] as { nsPerOp: number; ratio: number }
   return {
     kind: 'scaling',
-    oneScopeNsPerOp: median(pairs.map((p) => p.one)),
-    manyScopesNsPerOp: median(pairs.map((p) => p.many)),
-    ratio: median(pairs.map((p) => p.many / p.one)),
-    pairs,
+    oneScopeNsPerOp: (byScopes[0] as { nsPerOp: number }).nsPerOp,
+    manyScopesNsPerOp: last.nsPerOp,
+    ratio: last.ratio,
+    byScopes,
+    rounds,
     opsPerBatch: n,
     scopes: SCOPES,
     warmUpstreamRequests: warmed - start,
@@ -169,11 +218,15 @@ async function burst(task: Extract<ScenarioTask, { kind: 'burst' }>, emulator: E
   await warm.close()
   // A fresh instance and a scope never requested in this process (MSAL's cache is process-wide).
   const subject = await make()
-  const scope = `https://bench-burst-${task.run}.example.net/.default`
+  // `scopes` scopes never requested in this process, CALLERS ÷ scopes callers on each, interleaved.
+  const scopes = Array.from({ length: task.scopes }, (_, i) => `https://bench-burst-${task.run}-${i}.example.net/.default`)
+  await emulator.control({ latencyMs: task.latencyMs })
   const before = await emulator.counters()
+  const connectsBefore = tcpConnectCount()
   const t0 = process.hrtime.bigint()
-  const settled = await Promise.allSettled(Array.from({ length: CALLERS }, () => subject.get(scope)))
+  const settled = await Promise.allSettled(Array.from({ length: CALLERS }, (_, i) => subject.get(scopes[i % scopes.length] as string)))
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+  const connections = tcpConnectCount() - connectsBefore
   const after = await emulator.counters()
   await subject.close()
   const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
@@ -185,6 +238,9 @@ async function burst(task: Extract<ScenarioTask, { kind: 'burst' }>, emulator: E
   return {
     kind: 'burst',
     callers: CALLERS,
+    scopes: task.scopes,
+    latencyMs: task.latencyMs,
+    connections,
     upstreamRequests: after.tokenRequests - before.tokenRequests,
     wallMs,
     rejected: failures.length,
@@ -197,7 +253,7 @@ async function burst(task: Extract<ScenarioTask, { kind: 'burst' }>, emulator: E
 async function main(): Promise<ScenarioResult> {
   const task = JSON.parse(process.argv[2] ?? '{}') as ScenarioTask
   if (!loopbackGuardActive()) throw new Error('the loopback guard is not installed; refusing to run')
-  const emulator = await startEmulatorProcess()
+  const emulator = await connectEmulator()
   try {
     switch (task.kind) {
       case 'hot-time':
@@ -214,7 +270,7 @@ async function main(): Promise<ScenarioResult> {
         return await httpOverhead(task, emulator)
       }
       default:
-        throw new Error(`unknown scenario ${JSON.stringify(task)}`)
+        return await runExtra(task, emulator)
     }
   } finally {
     await emulator.close()

@@ -30,3 +30,11 @@ export function metric(values: number[]): Metric {
   const ok = values.filter((v) => Number.isFinite(v))
   return { median: median(ok), min: ok.length ? Math.min(...ok) : Number.NaN, max: ok.length ? Math.max(...ok) : Number.NaN, runs: values }
 }
+
+/** The `p`-th percentile (0–100) of `values`, nearest rank; NaN when empty. Sorts a copy. */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = Float64Array.from(values).sort()
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank] as number
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import type { TokenCredential } from '@azure/identity'
-import type { KeylessTokenProvider } from '@keyless/core'
+import type { KeylessTokenProvider, TokenProviderOptions } from '@keyless/core'
 import type { Get } from './measure.js'
 import { BENCH_SEED, mulberry32 } from './prng.js'
 
@@ -45,15 +45,21 @@ export function baselineSubject(): Subject {
   return { get: (_scope: string) => ready, close: async () => {} }
 }
 
-/** keyless `imds({ endpoint })` against the emulator, with a seeded random: the provider itself. */
-export async function keylessProvider(url: string, maxEntries?: number): Promise<KeylessTokenProvider> {
+/**
+ * keyless `imds({ endpoint })` against the emulator, with a seeded random: the provider itself.
+ * `options` are engine options a scenario states (for example `maxEntries`); none by default.
+ */
+export async function keylessProvider(url: string, options: Omit<TokenProviderOptions, 'random'> = {}): Promise<KeylessTokenProvider> {
   const { imds } = await import('@keyless/imds')
-  return imds({ endpoint: url, random: mulberry32(BENCH_SEED), ...(maxEntries === undefined ? {} : { maxEntries }) })
+  return imds({ ...options, endpoint: url, random: mulberry32(BENCH_SEED) })
 }
 
 /** {@link keylessProvider} as a subject. */
-export async function keylessSubject(url: string, maxEntries?: number): Promise<Subject & { stats(): { hits: number; misses: number; upstreamRequests: number } }> {
-  const provider = await keylessProvider(url, maxEntries)
+export async function keylessSubject(
+  url: string,
+  options: Omit<TokenProviderOptions, 'random'> = {},
+): Promise<Subject & { stats(): { hits: number; misses: number; upstreamRequests: number } }> {
+  const provider = await keylessProvider(url, options)
   return { get: (scope) => provider.getToken(scope), stats: () => provider.stats(), close: () => provider.close() }
 }
 
