@@ -50,7 +50,7 @@ export {
   type HttpJsonResponse,
   type HttpRequest,
 } from './http/http-client.js'
-export { untilAborted } from './engine/abortable.js'
+export { linkSignals, untilAborted, type LinkedSignal } from './engine/abortable.js'
 export { isDirectHost, isLoopbackHost } from './http/is-direct-host.js'
 export { parseTokenResponse } from './parse/parse-token-response.js'
 export { parseExpiresOn } from './parse/parse-expiry.js'

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { configError, isKeylessError, KeylessError, untilAborted, type AccessToken } from '@keyless/core'
+import { configError, isKeylessError, KeylessError, linkSignals, untilAborted, type AccessToken } from '@keyless/core'
 import type { Request } from 'express'
 import { SOURCE } from './lib/check-options.js'
 import { clientSignal } from './lib/client-signal.js'
@@ -62,10 +62,15 @@ export function requestToken(req: Request, scope?: string, options?: RequestToke
     if (plain && provider.peekToken?.(target) !== undefined) return provider.getToken(target)
 
     const client = clientSignal(req)
-    const signal = client === undefined ? options?.signal : options?.signal === undefined ? client : AbortSignal.any([client, options.signal])
+    // linkSignals rather than AbortSignal.any: a handler's signal may live long, and any() would keep every composite.
+    const linked = client === undefined || options?.signal === undefined ? undefined : linkSignals([client, options.signal])
+    const signal = linked?.signal ?? client ?? options?.signal
     const pending = provider.getToken(target, { signal, forceRefresh: options?.forceRefresh, claims: options?.claims })
     // Also for providers of someone else's that ignore the signal: the wait is released either way.
-    return signal === undefined ? pending : untilAborted(pending, signal, (reason) => abortError(reason, provider.name))
+    if (signal === undefined) return pending
+    const released = untilAborted(pending, signal, (reason) => abortError(reason, provider.name))
+    if (linked !== undefined) released.then(linked.dispose, linked.dispose)
+    return released
   } catch (error: unknown) {
     return Promise.reject(error) // a provider of someone else's that throws instead of rejecting
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { linkSignals } from '@keyless/core'
 
 /**
  * The part of a client socket this module uses (a `net.Socket`, or HTTP/2's compat proxy).
@@ -48,10 +49,15 @@ export function untilDisconnect<T>(
     controller.abort(new DOMException('the client closed the connection before the reply was sent', 'AbortError'))
   if (socket.destroyed) onClose()
   else socket.once('close', onClose)
-  const release = (): void => void socket.off('close', onClose)
+  // linkSignals rather than AbortSignal.any: the caller's signal may live long, and any() would keep every composite.
+  const linked = signal === undefined ? undefined : linkSignals([signal, controller.signal])
+  const release = (): void => {
+    socket.off('close', onClose)
+    linked?.dispose()
+  }
   let promise: Promise<T>
   try {
-    promise = wait(signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]))
+    promise = wait(linked?.signal ?? controller.signal)
   } catch (error) {
     release()
     return Promise.reject(error)

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { clearUnrefTimeout, unrefTimeout } from './unref-timer.js'
 
 /** An AbortSignal that aborts with `reason()` after `ms`, and a way to cancel that timer. */
 export interface TimedSignal {
@@ -22,9 +23,49 @@ export interface TimedSignal {
  */
 export function abortAfter(ms: number, reason: () => unknown): TimedSignal {
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(reason()), ms)
-  timer.unref?.()
-  return { signal: controller.signal, clear: () => clearTimeout(timer) }
+  const timer = unrefTimeout(() => controller.abort(reason()), ms)
+  return { signal: controller.signal, clear: () => clearUnrefTimeout(timer) }
+}
+
+/** A signal that aborts when any of its parents does, and a way to detach it from them. */
+export interface LinkedSignal {
+  readonly signal: AbortSignal
+  /** Removes the listeners on the parents; call it once the work the signal guards has ended. */
+  dispose(): void
+}
+
+/**
+ * Like `AbortSignal.any(parents)`, with a `dispose()`. `AbortSignal.any` keeps a composite signal
+ * that has an `abort` listener strongly reachable until one of its sources aborts (Node 20 and 24
+ * alike), and a fetch that succeeds never aborts its signals: each fetch left its signals, their
+ * listeners and WeakRefs behind (about 5 KB per fetch, measured). Plain listeners, removed when the
+ * work ends, leave nothing.
+ *
+ * @example
+ * ```ts
+ * const linked = linkSignals([closeSignal, deadline.signal])
+ * try { await work(linked.signal) } finally { linked.dispose() }
+ * ```
+ */
+export function linkSignals(parents: readonly AbortSignal[]): LinkedSignal {
+  const controller = new AbortController()
+  const aborted = parents.find((parent) => parent.aborted)
+  if (aborted !== undefined) {
+    controller.abort(aborted.reason)
+    return { signal: controller.signal, dispose: () => {} }
+  }
+  const listeners = parents.map((parent) => {
+    const onAbort = (): void => {
+      dispose()
+      controller.abort(parent.reason)
+    }
+    parent.addEventListener('abort', onAbort, { once: true })
+    return { parent, onAbort }
+  })
+  function dispose(): void {
+    for (const { parent, onAbort } of listeners) parent.removeEventListener('abort', onAbort)
+  }
+  return { signal: controller.signal, dispose }
 }
 
 /**
@@ -69,14 +110,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
-      clearTimeout(timer)
+      clearUnrefTimeout(timer)
       reject(signal.reason)
     }
-    const timer = setTimeout(() => {
+    const timer = unrefTimeout(() => {
       signal.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
-    timer.unref?.()
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }

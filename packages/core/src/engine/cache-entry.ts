@@ -6,6 +6,7 @@
 import type { KeylessError } from '../errors/keyless-error.js'
 import type { AccessToken } from '../token-provider.js'
 import type { ScopeState, ScopeStats } from './provider-stats.js'
+import type { Timer } from './unref-timer.js'
 
 /** A fetch in progress for one entry; callers join `promise`, `close()` aborts `controller`. */
 export interface Flight {
@@ -43,7 +44,7 @@ export interface CacheEntry {
   /** Flights for claims challenges, by claims string (they bypass the cache). */
   readonly claimFlights: Map<string, Flight>
   /** The refresh timer, or the background-retry timer during an outage. */
-  timer: ReturnType<typeof setTimeout> | undefined
+  timer: Timer | undefined
   /** Set while the breaker is open: the last fetch failed. Cleared by a success. */
   lastError: KeylessError | undefined
   failures: number

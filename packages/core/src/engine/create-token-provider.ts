@@ -12,7 +12,7 @@ import { createEventHub, type ProviderEventListener, type ProviderEventName } fr
 import { scopeToResource, validateScope } from '../scope/scope.js'
 import type { TokenSource } from '../source/token-source.js'
 import type { AccessToken, GetTokenOptions, TokenProvider } from '../token-provider.js'
-import { abortAfter, untilAborted } from './abortable.js'
+import { abortAfter, linkSignals, untilAborted } from './abortable.js'
 import { coolDownDelay } from './backoff.js'
 import { providerCreations } from './creation-watch.js'
 import { createCacheEntry, describeEntry, usableToken, type CachedToken, type CacheEntry } from './cache-entry.js'
@@ -20,6 +20,7 @@ import { resolveProviderOptions, type TokenProviderOptions } from './provider-op
 import { zeroCounters, type ProviderStats, type ScopeStats } from './provider-stats.js'
 import { refreshAt as computeRefreshAt } from './refresh-at.js'
 import { retryLoop } from './retry-loop.js'
+import { clearUnrefTimeout, unrefTimeout } from './unref-timer.js'
 
 /** A provider made by keyless: the {@link TokenProvider} contract plus events, stats and lifecycle. */
 export interface KeylessTokenProvider extends TokenProvider {
@@ -73,7 +74,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   const cache = new LRUCache<string, CacheEntry>({
     max: config.maxEntries,
     dispose: (entry) => {
-      clearTimeout(entry.timer)
+      clearUnrefTimeout(entry.timer)
       entry.timer = undefined
       for (const alias of entry.aliases) if (index.get(alias)?.entry === entry) index.delete(alias)
       if (closed) return
@@ -170,7 +171,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   }
 
   function startFlight(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Promise<AccessToken> {
-    clearTimeout(entry.timer)
+    clearUnrefTimeout(entry.timer)
     entry.timer = undefined
     const controller = new AbortController()
     const promise = fetchToken(entry, reason, undefined, controller.signal).finally(() => {
@@ -202,7 +203,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const deadline = abortAfter(config.deadlineMs, () =>
       new KeylessError('deadline', `${name}: no token within ${config.deadlineMs} ms (deadlineMs); the endpoint is slow or silent`, { source: name }),
     )
-    const signal = AbortSignal.any([closeSignal, deadline.signal])
+    const linked = linkSignals([closeSignal, deadline.signal])
+    const { signal } = linked
     try {
       const fetched = await untilAborted(
         retryLoop(() => attempt(entry, claims, signal), {
@@ -231,6 +233,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       throw reason === 'claims' ? error : recordFailure(entry, error)
     } finally {
       deadline.clear()
+      linked.dispose()
     }
   }
 
@@ -238,7 +241,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const timeout = abortAfter(config.attemptTimeoutMs, () =>
       new KeylessError('timeout', `${name}: no response within ${config.attemptTimeoutMs} ms (attemptTimeoutMs)`, { source: name, retryable: true }),
     )
-    const attemptSignal = AbortSignal.any([signal, timeout.signal])
+    const linked = linkSignals([signal, timeout.signal])
+    const attemptSignal = linked.signal
     counters.upstreamRequests++
     try {
       const request = { scope: entry.scope, resource: entry.resource, claims, signal: attemptSignal }
@@ -246,6 +250,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       return await untilAborted(source.fetchToken(request), attemptSignal, (why) => why)
     } finally {
       timeout.clear()
+      linked.dispose()
     }
   }
 
@@ -301,11 +306,11 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   }
 
   function schedule(entry: CacheEntry, at: number, reason: 'refresh' | 'retry'): void {
-    clearTimeout(entry.timer)
+    clearUnrefTimeout(entry.timer)
     entry.timer = undefined
     if (closed || cache.peek(entry.resource) !== entry) return // evicted meanwhile: let it go
     const delayMs = Math.max(0, at - Date.now())
-    const timer = setTimeout(() => {
+    entry.timer = unrefTimeout(() => {
       entry.timer = undefined
       // Beyond setTimeout's range (a token of more than ~50 days refreshes at half-life): hop there.
       if (delayMs > MAX_TIMER_DELAY_MS) return schedule(entry, at, reason)
@@ -314,8 +319,6 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       if (reason === 'refresh' && entry.current?.used !== true) return
       startFlight(entry, reason)
     }, Math.min(delayMs, MAX_TIMER_DELAY_MS))
-    timer.unref?.()
-    entry.timer = timer
   }
 
   function failFast(entry: CacheEntry): KeylessError {
@@ -334,7 +337,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     closed = true
     const running: Promise<unknown>[] = []
     for (const entry of cache.values()) {
-      clearTimeout(entry.timer)
+      clearUnrefTimeout(entry.timer)
       for (const flight of [entry.flight, ...entry.claimFlights.values()]) {
         if (flight === undefined) continue
         flight.controller.abort(closedError())

@@ -1,0 +1,46 @@
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { describe, expect, it } from 'vitest'
+import { clearUnrefTimeout, unrefTimeout, type Timer } from '../../src/engine/unref-timer.js'
+
+/** A full GC, with or without --expose-gc. */
+function collect(): void {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  gc()
+  gc()
+}
+
+/** Heap bytes kept per timer after re-arming one unref'd timer `n` times, each with a new duration, then clearing it. */
+function retainedPerRearm(clear: (timer: Timer) => void, n = 5000): number {
+  collect()
+  const before = v8.getHeapStatistics().used_heap_size
+  let timer: Timer | undefined
+  for (let i = 0; i < n; i++) {
+    if (timer !== undefined) clear(timer)
+    timer = unrefTimeout(() => {}, 3_600_000 + i * 7) // an hour and more: none fires during the test
+  }
+  if (timer !== undefined) clear(timer)
+  collect()
+  return (v8.getHeapStatistics().used_heap_size - before) / n
+}
+
+describe('clearUnrefTimeout()', () => {
+  it('frees the timer list Node keeps for a cleared unref\'d timer of a new duration (plain clearTimeout keeps it until the due time)', () => {
+    const kept = retainedPerRearm((timer) => clearTimeout(timer))
+    const freed = retainedPerRearm(clearUnrefTimeout)
+    expect(kept).toBeGreaterThan(60) // the control: about 140 B per re-arm on Node 20 and 24
+    expect(freed).toBeLessThan(20)
+  })
+
+  it('leaves the process free to exit: the timer is unref\'d, and clearing it leaves no ref\'d handle', () => {
+    const timeouts = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length
+    const before = timeouts()
+    const timer = unrefTimeout(() => {}, 60_000)
+    expect(timer.hasRef()).toBe(false)
+    expect(timeouts()).toBe(before)
+    clearUnrefTimeout(timer)
+    clearUnrefTimeout(undefined)
+    expect(timeouts()).toBe(before)
+  })
+})
