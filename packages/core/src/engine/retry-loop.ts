@@ -48,7 +48,7 @@ export function retryLoop<T>(attempt: (attemptNumber: number) => Promise<T>, opt
     minTimeout: 0, // the delay is ours, awaited in onFailedAttempt
     factor: 1,
     signal,
-    onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retriesConsumed }) => {
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
       const failure = asKeylessError(error, options.source)
       const windowMs = failure.status === undefined ? undefined : policy.windowMsByStatus?.get(failure.status)
       let inWindow = false
@@ -62,7 +62,9 @@ export function retryLoop<T>(attempt: (attemptNumber: number) => Promise<T>, opt
       // for its window and then no more: the endpoint promised to be back within it.
       if (!failure.retryable || (windowMs !== undefined && !inWindow) || retriesLeft <= 0) throw failure
       consumesRetry = !inWindow
-      let delayMs = fullJitterDelay(retriesConsumed, {
+      // The backoff grows with every failed attempt, also those inside a window that consume no retry:
+      // IMDS 410 is then asked about 9 times in its 70 s, not every second or two.
+      let delayMs = fullJitterDelay(attemptNumber - 1, {
         baseMs: policy.baseDelayMs,
         capMs: policy.maxDelayMs,
         floorMs: policy.minDelayMs ?? 0,

@@ -20,7 +20,7 @@ export type Behaviour =
   | { readonly kind: 'retry-after'; readonly code: KeylessErrorCode }
   /** Each attempt cut at `attemptTimeoutMs` (5 s), retried with backoff, then `timeout`. */
   | { readonly kind: 'cut' }
-  /** Retried 1.5 s apart (the first backoff delay) without using up retries, for a 70 s window. */
+  /** Retried with the usual growing backoff, without using up retries, until a 70 s window has passed. */
   | { readonly kind: 'window'; readonly code: KeylessErrorCode }
   /** Fails at the first attempt with `code`. */
   | { readonly kind: 'not-retried'; readonly code: KeylessErrorCode }
@@ -177,7 +177,7 @@ export function cellText(behaviour: Behaviour, facts: ColumnFacts): string {
     case 'cut':
       return `each attempt cut at 5 s, ${facts.attempts} attempts, backoff → timeout; ${cached}`
     case 'window':
-      return `retried 1.5 s apart for its 70 s window → ${behaviour.code}; ${cached}`
+      return `retried with backoff, beyond the retry count, for its 70 s window → ${behaviour.code}; ${cached}`
     case 'not-retried':
       return `not retried, 1 attempt → ${behaviour.code}; ${cached}`
     case 'accepted':
