@@ -161,9 +161,11 @@ export function summarizeMore(records: RunRecord[]): MoreSummary {
 
 /** The targets of this module's scenarios, from this run's figures. */
 export function moreTargets(s: MoreSummary): Target[] {
-  const burstOk = s.burst.every(
-    (b) => b.figures.keyless.upstream.runs.length > 0 && b.figures.keyless.upstream.runs.every((v) => v === b.scopes) && b.figures.keyless.rejected.every((v) => v === 0),
-  )
+  // --quick runs two of the four shapes; a shape that did not run is no evidence either way.
+  const burstRan = s.burst.filter((b) => b.figures.keyless.upstream.runs.length > 0)
+  const burstOk =
+    burstRan.length > 0 &&
+    burstRan.every((b) => b.figures.keyless.upstream.runs.every((v) => v === b.scopes) && b.figures.keyless.rejected.every((v) => v === 0))
   const slow = s.refresh.keyless.slowCallers.median
   const outageOk = OUTAGE_FAULTS.every((f) => s.outage[f].keyless.servedPct.runs.length > 0 && s.outage[f].keyless.servedPct.runs.every((v) => v === 100))
   const hang = s.failures.hang.keyless

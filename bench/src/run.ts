@@ -75,6 +75,9 @@ function runChild(task: ScenarioTask, execArgv: string[], shared: EmulatorProces
   })
 }
 
+/** The cold-burst shapes --quick runs: the two ends (1 scope at 0 ms, 10 scopes at 100 ms). */
+const QUICK_BURST_SHAPES: ReadonlySet<(typeof BURST_SHAPES)[number]> = new Set([BURST_SHAPES[0], BURST_SHAPES[3]])
+
 /** Scenarios that take seconds per process run in the first this many runs only (medians of 3). */
 const SLOW_RUNS = 3
 
@@ -93,7 +96,7 @@ function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: s
     ...hot.map((subject) => plain({ kind: 'hot-time', subject, ...base })),
     ...hot.map((subject) => ({ task: { kind: 'hot-alloc', subject, ...base } as ScenarioTask, execArgv: ALLOC_FLAGS })),
     ...rotate(['keyless', 'floor'] as const).map((subject) => plain({ kind: 'scaling', subject, ...base })),
-    ...BURST_SHAPES.filter((shape) => slow || (shape.scopes === 1 && shape.latencyMs === 0)).flatMap((shape) =>
+    ...BURST_SHAPES.filter((shape) => (quick ? QUICK_BURST_SHAPES.has(shape) : slow || (shape.scopes === 1 && shape.latencyMs === 0))).flatMap((shape) =>
       contenders.map((subject) => plain({ kind: 'burst', subject, ...shape, ...base })),
     ),
     ...http.map(({ framework, subject }) => plain({ kind: 'http', framework, subject, ...base })),
@@ -103,7 +106,8 @@ function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: s
           ...contenders.map((subject) => plain({ kind: 'refresh', subject, ...base })),
           ...OUTAGE_FAULTS.flatMap((fault) => contenders.map((subject) => plain({ kind: 'outage', subject, fault, ...base }))),
           ...contenders.map((subject) => plain({ kind: 'failures', subject, ...base })),
-          ...(['upstream', 'hits'] as const).flatMap((phase) =>
+          // --quick measures the memory target's phase only; the hits phase (no target) is the slowest process of all.
+          ...(quick ? (['upstream'] as const) : (['upstream', 'hits'] as const)).flatMap((phase) =>
             contenders.map((subject) => ({ task: { kind: 'memory', subject, phase, ...base } as ScenarioTask, execArgv: ['--expose-gc'] })),
           ),
           ...rotate(WI_SUBJECTS).map((subject) => plain({ kind: 'wi', subject, ...base })),
