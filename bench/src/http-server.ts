@@ -19,8 +19,12 @@ import { azureCredential, HOT_SCOPE, keylessProvider } from './subjects.js'
 
 /** The web frameworks the scenario loads. */
 export type Framework = 'express' | 'fastify'
-/** `none`: no token; `keyless`: the framework plugin; `azure`: `ManagedIdentityCredential.getToken`. */
-export type HttpVariant = 'none' | 'keyless' | 'azure'
+/**
+ * `none`: no token; `await`: no token, but one `await` of a promise settled at start-up (what any
+ * promise-returning token API costs at the least); `keyless`: the framework plugin; `azure`:
+ * `ManagedIdentityCredential.getToken`.
+ */
+export type HttpVariant = 'none' | 'await' | 'keyless' | 'azure'
 
 /** What `http-load.js` asks the server process to run. */
 export interface ServerTask {
@@ -47,6 +51,8 @@ export type ServerReply = { type: 'ready'; url: string; version: string } | { ty
 /** The route and its body: identical in every variant, so only getting the token differs. */
 const ROUTE = '/data'
 const BODY = { id: 42, name: 'keyless-bench', ok: true, tags: ['a', 'b', 'c'] }
+/** What the `await` variant awaits: settled once, never a token (`count(undefined)` semantics). */
+const SETTLED: Promise<undefined> = Promise.resolve(undefined)
 
 interface Running {
   stats(): Omit<ServerStats, 'cpuMicros'>
@@ -91,6 +97,11 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
         count(await azureGet(HOT_SCOPE))
         res.json(BODY)
       })
+    } else if (task.variant === 'await') {
+      app.get(ROUTE, async (_req, res) => {
+        count(await SETTLED)
+        res.json(BODY)
+      })
     } else {
       app.get(ROUTE, async (_req, res) => {
         count(undefined)
@@ -120,6 +131,11 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   } else if (azureGet !== undefined) {
     app.get(ROUTE, async () => {
       count(await azureGet(HOT_SCOPE))
+      return BODY
+    })
+  } else if (task.variant === 'await') {
+    app.get(ROUTE, async () => {
+      count(await SETTLED)
       return BODY
     })
   } else {

@@ -88,7 +88,7 @@ function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: s
   const contenders = rotate(['keyless', 'azure'] as const)
   const base = { run, quick }
   const plain = (task: ScenarioTask): { task: ScenarioTask; execArgv: string[] } => ({ task, execArgv: [] })
-  // Plugin overhead: a framework's three variants back to back (their ratios compare neighbours in
+  // Plugin overhead: a framework's variants back to back (their ratios compare neighbours in
   // time), in rotated order; which framework goes first alternates too.
   const http = rotate(HTTP_FRAMEWORKS).flatMap((framework) => rotate(HTTP_VARIANTS).map((subject) => ({ framework, subject })))
   const slow = run < SLOW_RUNS
