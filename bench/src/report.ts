@@ -281,9 +281,11 @@ export function renderReport(meta: Meta, s: Summary): string {
   const netNs = k.nsPerOp.median - hot.baseline.nsPerOp.median
   const netB = k.bytesPerHit.median - hot.baseline.bytesPerHit.median
   lines.push(
-    `- Harness cost: awaiting a ready promise takes ${num(hot.baseline.nsPerOp.median)} ns and ${num(hot.baseline.bytesPerHit.median)} B per iteration; ` +
-      `every hot-path row includes it. keyless net of it: ${num(netNs)} ns, ${num(netB)} B per hit (informational; targets use the raw figures). ` +
-      `The latency rows include two \`performance.now()\` reads per call: the harness's p50 is ${num(hot.baseline.sequentialP50Ns.median)} ns.`,
+    Number.isNaN(hot.baseline.nsPerOp.median)
+      ? '- Harness cost: not measured (`--quick` leaves the harness-only subject out).'
+      : `- Harness cost: awaiting a ready promise takes ${num(hot.baseline.nsPerOp.median)} ns and ${num(hot.baseline.bytesPerHit.median)} B per iteration; ` +
+          `every hot-path row includes it. keyless net of it: ${num(netNs)} ns, ${num(netB)} B per hit (informational; targets use the raw figures). ` +
+          `The latency rows include two \`performance.now()\` reads per call: the harness's p50 is ${num(hot.baseline.sequentialP50Ns.median)} ns.`,
   )
   lines.push(
     `- On a hit, keyless is ${num(hot.azure.nsPerOp.median / k.nsPerOp.median)}× faster than @azure/identity and allocates ` +
