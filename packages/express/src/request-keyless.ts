@@ -28,9 +28,6 @@ export interface RequestKeyless {
   getToken(scope?: string, options?: RequestTokenOptions): Promise<AccessToken>
 }
 
-let decoratedPrototype: object | null = null
-const decoratedPrototypes = new WeakSet<object>()
-
 /**
  * Makes `req.keyless` available: a getter defined once on the prototype Express gives the app's
  * requests (`app.request`, which sub-apps inherit), so a request pays nothing for it until a
@@ -45,10 +42,7 @@ const decoratedPrototypes = new WeakSet<object>()
  */
 export function decorateRequest(req: Request): void {
   const prototype: object | null = Object.getPrototypeOf(req)
-  if (prototype === decoratedPrototype || prototype === null) return
-  decoratedPrototype = prototype
-  if (decoratedPrototypes.has(prototype)) return
-  decoratedPrototypes.add(prototype)
+  if (prototype === null || Object.hasOwn(prototype, 'keyless')) return
   Object.defineProperty(prototype, 'keyless', { get: keylessView, set: shadowKeyless, enumerable: false, configurable: true })
 }
 

@@ -5,12 +5,15 @@
 import { createHook } from 'node:async_hooks'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setImmediate as nextLoop, setTimeout as realDelay } from 'node:timers/promises'
+import { setImmediate as nextLoop } from 'node:timers/promises'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { imds, type ImdsOptions } from '@keyless/imds'
 import type { KeylessTokenProvider } from '@keyless/core'
 import type { Express } from 'express'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest'
+
+// The shared one: fake time advanced in steps while loopback I/O lands.
+export { settle } from '@keyless/test-support'
 
 export const VAULT = 'https://vault.azure.net/.default'
 export const STORAGE = 'https://storage.azure.com/.default'
@@ -88,23 +91,6 @@ export async function listen(app: Express): Promise<{ url: string; close(): Prom
  */
 export function useEngineFakeTimers(): void {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
-}
-
-/**
- * Advances fake time in steps of `stepMs`, with a real 1 ms pause before each so loopback I/O in
- * flight lands first, until `promise` settles (as @keyless/test-support's `settle`).
- */
-export async function settle<T>(promise: Promise<T>, { stepMs = 100, maxMs = 300_000 } = {}): Promise<T> {
-  let done = false
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  )
-  for (let elapsed = 0; !done && elapsed < maxMs; elapsed += stepMs) {
-    await realDelay(1)
-    await vi.advanceTimersByTimeAsync(stepMs)
-  }
-  return promise
 }
 
 export interface Deferred<T> {
