@@ -3,23 +3,19 @@
  *
  * @module
  */
-import type { TokenProvider } from '@keyless/core'
 import type { RequestHandler } from 'express'
-import { checkOptions, checkProvider, checkScopes } from './lib/check-options.js'
-import { attachContext, type KeylessContext } from './lib/request-context.js'
-import { decorateRequest } from './request-keyless.js'
+import { attachContext, contextFromOptions, type KeylessOptions } from './lib/request-context.js'
+import { defineKeylessGetter } from './request-keyless.js'
 
-/** Options of {@link keyless}. */
-export interface KeylessOptions {
-  /** Where tokens come from: `imds()`, `auto()`, ... The middleware never makes or closes one. */
-  provider: TokenProvider
-  /** Scopes the routes use; the first is what `requestToken(req)` asks for without a scope. Default none. */
-  scopes?: readonly string[] | undefined
-}
+export type { KeylessOptions } from './lib/request-context.js'
 
 /**
  * Makes the middleware that gives the routes after it a token for the request being handled,
  * through {@link requestToken} (and `req.keyless.getToken`, typed with the opt-in augment).
+ *
+ * Use it to scope a provider to a router or a path. For a whole app, `bindKeyless(app, options)`
+ * does the same with no middleware: Express runs every middleware on every request it covers, and
+ * in Express 5 one more layer costs a request more than the token does.
  *
  * The middleware does no I/O and never fetches by itself: a token is fetched when a handler asks
  * and is not cached yet. Call {@link warmUp} at start-up to have tokens ready before traffic.
@@ -35,23 +31,19 @@ export interface KeylessOptions {
  * import { keyless, requestToken } from '@keyless/express'
  *
  * const provider = imds()
- * const app = express()
- * app.use(keyless({ provider, scopes: ['https://vault.azure.net/.default'] }))
- * app.get('/', async (req, res) => {
+ * const vault = express.Router()
+ * vault.use(keyless({ provider, scopes: ['https://vault.azure.net/.default'] }))
+ * vault.get('/', async (req, res) => {
  *   const { token } = await requestToken(req)
  *   res.json({ length: token.length })
  * })
  * ```
  */
 export function keyless(options: KeylessOptions): RequestHandler {
-  const where = 'keyless()'
-  const checked = checkOptions(options, where, ['provider', 'scopes'])
-  const provider = checkProvider(checked.provider, where)
-  const scopes = checkScopes(checked.scopes, where, { required: false })
-  const context: KeylessContext = Object.freeze({ provider, defaultScope: scopes[0] })
+  const context = contextFromOptions(options, 'keyless()')
   return function keylessMiddleware(req, _res, next) {
     attachContext(req, context)
-    decorateRequest(req)
+    defineKeylessGetter(Object.getPrototypeOf(req) as object | null)
     next()
   }
 }

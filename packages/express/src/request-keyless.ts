@@ -1,6 +1,7 @@
 /**
  * `req.keyless`: the method-style view of {@link requestToken}, present on every request the
- * `keyless()` middleware handled; its type is opt-in (`import '@keyless/express/augment'`).
+ * `keyless()` middleware handled or `bindKeyless()` covers; its type is opt-in
+ * (`import '@keyless/express/augment'`).
  *
  * @module
  */
@@ -10,8 +11,8 @@ import { contextOf } from './lib/request-context.js'
 import { requestToken, type RequestTokenOptions } from './request-token.js'
 
 /**
- * What `req.keyless` holds once `keyless()` ran. Typed on `Request` only after
- * `import '@keyless/express/augment'`; without it, use {@link requestToken}.
+ * What `req.keyless` holds once `keyless()` ran or on an app `bindKeyless()` bound. Typed on
+ * `Request` only after `import '@keyless/express/augment'`; without it, use {@link requestToken}.
  *
  * @example
  * ```ts
@@ -31,17 +32,16 @@ export interface RequestKeyless {
 /**
  * Makes `req.keyless` available: a getter defined once on the prototype Express gives the app's
  * requests (`app.request`, which sub-apps inherit), so a request pays nothing for it until a
- * handler reads it. Non-enumerable, so it does not show in logs or `Object.keys`. On a request no
- * `keyless()` middleware handled it reads `undefined`; assigning to it defines a plain own
- * property, as if the getter were not there.
+ * handler reads it. Non-enumerable, so it does not show in logs or `Object.keys`. On a request with
+ * no `keyless()` or `bindKeyless()` context it reads `undefined`; assigning to it defines a plain
+ * own property, as if the getter were not there. Does nothing when the getter is already there.
  *
  * @example
  * ```ts
- * decorateRequest(req)
+ * defineKeylessGetter(Object.getPrototypeOf(req))
  * ```
  */
-export function decorateRequest(req: Request): void {
-  const prototype: object | null = Object.getPrototypeOf(req)
+export function defineKeylessGetter(prototype: object | null): void {
   if (prototype === null || Object.hasOwn(prototype, 'keyless')) return
   Object.defineProperty(prototype, 'keyless', { get: keylessView, set: shadowKeyless, enumerable: false, configurable: true })
 }

@@ -21,16 +21,17 @@ export interface RequestTokenOptions {
 
 /**
  * Resolves an access token for `scope` from the provider of the `keyless()` middleware that ran
- * for `req` (the innermost one when several did).
+ * for `req` (the innermost one when several did), else of the `bindKeyless()` binding of its app.
  *
- * `scope` defaults to the first of the middleware's `scopes`. A cached, usable token resolves at
+ * `scope` defaults to the first of the binding's `scopes`. A cached, usable token resolves at
  * once with no I/O. Otherwise the wait is tied to the request: if the client disconnects before
  * the response is finished, this call rejects with `aborted` and only this request's wait is
  * released; the provider's fetch goes on for every other caller and for the cache.
  *
  * Rejects with the provider's coded {@link KeylessError} when no token can be had (the
  * `tokenErrors()` middleware turns it into a 503), with `invalid-scope` for a bad scope or when no
- * scope was given and none is configured, and with `config` when no `keyless()` middleware ran for `req`.
+ * scope was given and none is configured, and with `config` when neither a `keyless()` middleware
+ * nor a `bindKeyless()` binding covers `req`.
  * Never throws synchronously.
  *
  * @example
@@ -45,7 +46,7 @@ export function requestToken(req: Request, scope?: string, options?: RequestToke
   const context = contextOf(req)
   if (context === undefined) {
     return Promise.reject(
-      configError('requestToken(): no keyless() middleware ran for this request; add app.use(keyless({ provider })) before this route', SOURCE),
+      configError('requestToken(): no provider for this request; call bindKeyless(app, { provider }) or add app.use(keyless({ provider })) before this route', SOURCE),
     )
   }
   const target = scope ?? context.defaultScope

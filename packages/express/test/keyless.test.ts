@@ -245,7 +245,7 @@ describe('requestToken()', () => {
   })
 
   it.each<[string, string, (req: Request) => Promise<unknown>, boolean]>([
-    ['config', 'no keyless() middleware ran for the request', (req) => requestToken(req, VAULT), false],
+    ['config', 'neither keyless() nor bindKeyless() covers the request', (req) => requestToken(req, VAULT), false],
     ['invalid-scope', 'no scope is given and none is configured', (req) => requestToken(req), true],
   ])('rejects with %s when %s', async (code, _, ask, mounted) => {
     const outcome = deferred<unknown>()
