@@ -66,6 +66,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   providerCreations.record(source.identity, Date.now())
   const name = source.kind
   const events = createEventHub(name)
+  const hitWanted = events.watcher('hit')
   const counters = zeroCounters()
   // The hit index: scope as asked → the current token's record, one Map lookup per hit.
   // lru-cache owns the entries (keyed by resource) and decides eviction; an evicted entry's
@@ -100,7 +101,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
           if (!cached.used) cached.used = true
           if (now - cached.touchedAt >= LRU_TOUCH_INTERVAL_MS) touch(cached, now)
           if (now >= cached.refreshAt) refreshIfIdle(cached.entry)
-          if (events.wanted('hit')) events.emit('hit', { scope })
+          if (hitWanted()) events.emit('hit', { scope })
           return cached.settled
         }
       }

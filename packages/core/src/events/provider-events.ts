@@ -61,8 +61,16 @@ export const PROVIDER_EVENT_NAMES: readonly ProviderEventName[] = Object.freeze(
 export interface EventHub {
   on<K extends ProviderEventName>(type: K, listener: ProviderEventListener<K>): () => void
   emit<K extends ProviderEventName>(type: K, event: ProviderEvents[K]): void
-  /** Whether an event of this type would reach anyone; lets the hot path skip building it. */
+  /** Whether an event of this type would reach anyone; lets a path skip building it. */
   wanted(type: ProviderEventName): boolean
+  /** {@link wanted} bound to one type, for a path that asks on every call (the hit path): no lookup by name. */
+  watcher(type: ProviderEventName): () => boolean
+}
+
+/** One event type's subscribers: listeners and the diagnostics channel. */
+interface Subscribers {
+  readonly listeners: Set<(event: never) => void>
+  readonly channel: diagnostics.Channel
 }
 
 /**
@@ -76,34 +84,41 @@ export interface EventHub {
  * ```
  */
 export function createEventHub(provider: string): EventHub {
-  const listeners = new Map<ProviderEventName, Set<(event: never) => void>>()
-  const channels = new Map(PROVIDER_EVENT_NAMES.map((name) => [name, diagnostics.channel(DIAGNOSTICS_CHANNEL_PREFIX + name)]))
+  const types = new Map<ProviderEventName, Subscribers>()
+  const subscribersOf = (type: ProviderEventName): Subscribers => {
+    let subscribers = types.get(type)
+    if (subscribers === undefined) {
+      // Made on first use, also for a name no event has (plain JS callers): it never fires.
+      subscribers = { listeners: new Set(), channel: diagnostics.channel(DIAGNOSTICS_CHANNEL_PREFIX + type) }
+      types.set(type, subscribers)
+    }
+    return subscribers
+  }
+  const watcher = (type: ProviderEventName): (() => boolean) => {
+    const { listeners, channel } = subscribersOf(type)
+    return () => listeners.size > 0 || channel.hasSubscribers
+  }
 
   return {
     on(type, listener) {
-      let set = listeners.get(type)
-      if (set === undefined) listeners.set(type, (set = new Set()))
-      set.add(listener)
+      const { listeners } = subscribersOf(type)
+      listeners.add(listener)
       return () => {
-        set.delete(listener)
+        listeners.delete(listener)
       }
     },
     emit(type, event) {
-      const set = listeners.get(type)
-      if (set !== undefined) {
-        for (const listener of set) {
-          try {
-            ;(listener as ProviderEventListener<typeof type>)(event)
-          } catch {
-            // A listener's own failure is the listener's business; it must not become ours.
-          }
+      const { listeners, channel } = subscribersOf(type)
+      for (const listener of listeners) {
+        try {
+          ;(listener as ProviderEventListener<typeof type>)(event)
+        } catch {
+          // A listener's own failure is the listener's business; it must not become ours.
         }
       }
-      const channel = channels.get(type)
-      if (channel?.hasSubscribers === true) channel.publish({ provider, ...event })
+      if (channel.hasSubscribers) channel.publish({ provider, ...event })
     },
-    wanted(type) {
-      return (listeners.get(type)?.size ?? 0) > 0 || channels.get(type)?.hasSubscribers === true
-    },
+    wanted: (type) => watcher(type)(),
+    watcher,
   }
 }

@@ -56,6 +56,27 @@ describe('createTokenProvider(): events, stats and diagnostics (rule 12)', () =>
     }
   })
 
+  it('builds hit events only while someone listens, seeing listeners and subscribers that come later', async () => {
+    const provider = createTokenProvider(fakeSource())
+    await provider.getToken(SCOPE) // the miss; every call below is a hit
+    const hits: unknown[] = []
+    const onMessage = (message: unknown) => hits.push(message)
+    await provider.getToken(SCOPE) // nobody listens yet
+    diagnostics.subscribe('keyless:hit', onMessage)
+    try {
+      await provider.getToken(SCOPE)
+    } finally {
+      diagnostics.unsubscribe('keyless:hit', onMessage)
+    }
+    const off = provider.on('hit', onMessage)
+    await provider.getToken(SCOPE)
+    off()
+    await provider.getToken(SCOPE)
+    expect(hits).toEqual([expect.objectContaining({ provider: 'fake', scope: SCOPE }), { scope: SCOPE }])
+    expect(provider.stats().hits).toBe(4)
+    await provider.close()
+  })
+
   it('reports counters and per-scope state in stats()', async () => {
     const source = fakeSource()
     const provider = createTokenProvider(source)
