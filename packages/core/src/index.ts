@@ -5,6 +5,7 @@
  * @module
  */
 export { createAccessToken, REDACTED } from './access-token.js'
+export { cachedTokenOf } from './cached-token-of.js'
 export {
   toTokenCredential,
   type AbortSignalLike,

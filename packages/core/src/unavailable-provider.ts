@@ -39,6 +39,7 @@ export function unavailableProvider(name: string, why: string): KeylessTokenProv
     name,
     getToken: () => Promise.reject(error()),
     peekToken: () => undefined,
+    cachedToken: () => undefined,
     on: () => () => {},
     stats: () => stats,
     describe: () => `${name} (unavailable: ${why})`,

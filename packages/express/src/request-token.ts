@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { configError, isKeylessError, KeylessError, linkSignals, untilAborted, type AccessToken } from '@keyless/core'
+import { cachedTokenOf, configError, isKeylessError, KeylessError, linkSignals, untilAborted, type AccessToken } from '@keyless/core'
 import type { Request } from 'express'
 import { SOURCE } from './lib/check-options.js'
 import { clientSignal } from './lib/client-signal.js'
@@ -57,10 +57,12 @@ export function requestToken(req: Request, scope?: string, options?: RequestToke
   }
   const { provider } = context
   try {
-    const plain = options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)
     // The hit path: no signal, so the provider returns its already-settled promise and counts the
     // hit (which keeps the token in use, so the engine goes on refreshing it in the background).
-    if (plain && provider.peekToken?.(target) !== undefined) return provider.getToken(target)
+    if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
+      const hit = cachedTokenOf(provider, target)
+      if (hit !== undefined) return hit
+    }
 
     const client = clientSignal(req)
     // linkSignals rather than AbortSignal.any: a handler's signal may live long, and any() would keep every composite.

@@ -1,6 +1,6 @@
 import type { AccessToken } from '@keyless/core'
 import express, { type Request } from 'express'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { keyless, requestToken, type KeylessOptions, type RequestKeyless } from '../src/index.js'
 import { deferred, STORAGE, useHarness, VAULT, type Deferred } from './harness.js'
 
@@ -45,6 +45,7 @@ describe('keyless()', () => {
   it('adds no listener to the response when the token is cached', async () => {
     const provider = h.provider()
     await provider.getToken(VAULT)
+    const peek = vi.spyOn(provider, 'peekToken')
     const listeners = deferred<number[]>()
     const app = express()
     app.use(keyless({ provider, scopes: [VAULT] }))
@@ -58,6 +59,7 @@ describe('keyless()', () => {
     const [before, after] = await listeners.promise
     expect(after).toBe(before)
     expect(provider.stats().hits).toBe(1) // the provider's hit path, so the token stays in use
+    expect(peek).not.toHaveBeenCalled() // one lookup (cachedToken), not peekToken then getToken
   })
 
   it('does no I/O by itself: a route that asks for no token sends no request', async () => {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { configError, KeylessError, readinessReport, type AccessToken, type GetTokenOptions, type InspectableProvider, type TokenProvider } from '@keyless/core'
+import { cachedTokenOf, configError, KeylessError, readinessReport, type AccessToken, type GetTokenOptions, type InspectableProvider, type TokenProvider } from '@keyless/core'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { untilDisconnect } from './disconnect-signal.js'
@@ -97,8 +97,9 @@ function requestGetToken(
       )
     }
     // A usable cached token means no wait, so no need to watch the connection (nor to allocate options).
-    if ((options === undefined || (options.forceRefresh !== true && options.claims === undefined)) && provider.peekToken?.(scope) !== undefined) {
-      return provider.getToken(scope, options)
+    if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
+      const hit = cachedTokenOf(provider, scope)
+      if (hit !== undefined) return hit
     }
     return untilDisconnect(this.raw.socket, options?.signal, (signal) => provider.getToken(scope, { ...options, signal }))
   }

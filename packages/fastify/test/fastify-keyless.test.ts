@@ -16,6 +16,26 @@ describe('fastifyKeyless(): decorators', () => {
     expect(claims.aud).toBe('https://storage.azure.com')
   })
 
+  it("takes a cached token through the provider's hit path alone: no peekToken, no socket listener", async () => {
+    const provider = h.provider()
+    await provider.getToken(VAULT)
+    const peek = vi.spyOn(provider, 'peekToken')
+    const app = h.app()
+    await app.register(fastifyKeyless, { provider, warmUp: false })
+    let listeners: number[] = []
+    app.get('/', async (request) => {
+      const before = request.raw.socket.listenerCount('close')
+      const { token } = await request.getToken(VAULT)
+      listeners = [before, request.raw.socket.listenerCount('close')]
+      return { ok: token.length > 0 }
+    })
+
+    expect((await app.inject('/')).json()).toEqual({ ok: true })
+    expect(listeners[1]).toBe(listeners[0])
+    expect(peek).not.toHaveBeenCalled()
+    expect(provider.stats()).toMatchObject({ hits: 1, misses: 1, upstreamRequests: 1 })
+  })
+
   it('uses the first configured scope when getToken() is called without one', async () => {
     const app = h.app()
     await app.register(fastifyKeyless, { provider: h.provider(), scopes: [VAULT, STORAGE], warmUp: false })

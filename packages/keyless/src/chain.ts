@@ -10,13 +10,15 @@ export interface ChainProvider extends TokenProvider {
   /** `chain` until a member has served a token, then that member's name. */
   readonly name: string
   peekToken(scope: string): AccessToken | undefined
+  /** The serving member's `cachedToken(scope)`; `undefined` before a member has served or when it has none. */
+  cachedToken(scope: string): Promise<AccessToken> | undefined
   /** The members and, once known, which one serves. Never a secret. */
   describe(): string
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
 
-type Member = TokenProvider & { describe?(): string; close?(): Promise<void> }
+type Member = TokenProvider & { cachedToken?(scope: string): Promise<AccessToken> | undefined; describe?(): string; close?(): Promise<void> }
 
 /**
  * Tries the providers in order and remembers the first that gives a token: later calls go
@@ -64,6 +66,7 @@ export function chain(...providers: Member[]): ChainProvider {
     },
     getToken: (scope, options) => (winner === undefined ? walk(scope, options) : winner.getToken(scope, options)),
     peekToken: (scope) => winner?.peekToken?.(scope),
+    cachedToken: (scope) => winner?.cachedToken?.(scope),
     describe() {
       const members = providers.map((provider) => provider.describe?.() ?? provider.name).join(' → ')
       return winner === undefined ? `chain: ${members}` : `chain served by ${winner.describe?.() ?? winner.name}`

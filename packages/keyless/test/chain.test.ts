@@ -31,6 +31,18 @@ describe('chain()', () => {
     expect(provider.describe()).toContain('imds')
   })
 
+  it("answers cachedToken from the serving member's, and with undefined before one serves", async () => {
+    const serving = { ...member('imds', 'token'), cachedToken: vi.fn(() => Promise.resolve(createAccessToken('hit', Date.now() + 3_600_000, Date.now() + 1_800_000))) }
+    const provider = chain(unavailableProvider('app-service', 'IDENTITY_ENDPOINT is not set'), serving)
+    expect(provider.cachedToken('https://vault.azure.net/.default')).toBeUndefined()
+    expect(serving.cachedToken).not.toHaveBeenCalled()
+    await provider.getToken('https://vault.azure.net/.default')
+    expect((await provider.cachedToken('https://vault.azure.net/.default'))?.token).toBe('hit')
+    const plain = chain(member('plain', 'token')) // a member without cachedToken
+    await plain.getToken('https://vault.azure.net/.default')
+    expect(plain.cachedToken('https://vault.azure.net/.default')).toBeUndefined()
+  })
+
   it('does not move on for any other error: a real failure of an existing source reaches the caller', async () => {
     const failing = member('app-service', new KeylessError('rejected', 'app-service: 400', { source: 'app-service', status: 400 }))
     const next = member('imds', 'token')

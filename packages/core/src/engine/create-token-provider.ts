@@ -25,6 +25,14 @@ import { clearUnrefTimeout, unrefTimeout } from './unref-timer.js'
 /** A provider made by keyless: the {@link TokenProvider} contract plus events, stats and lifecycle. */
 export interface KeylessTokenProvider extends TokenProvider {
   peekToken(scope: string): AccessToken | undefined
+  /**
+   * The cache-hit path of `getToken(scope)` alone: the settled promise of a usable cached token,
+   * counted as a hit (so the token stays in use and goes on being refreshed), or `undefined`, with
+   * no other effect, when `getToken` would have to fetch or fail. For integrations that set
+   * something up per call only when the caller must wait (a disconnect signal, say): one lookup,
+   * where `peekToken` then `getToken` take two.
+   */
+  cachedToken(scope: string): Promise<AccessToken> | undefined
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<K extends ProviderEventName>(type: K, listener: ProviderEventListener<K>): () => void
   /** Counters and per-scope state, never a token. */
@@ -91,22 +99,25 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     new KeylessError('closed', `${name}: the provider is closed; make a new one`, { source: name })
 
   function getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken> {
-    // Rule 1: the hit path is a map lookup and a clock compare, and returns a promise made earlier.
     if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
-      const cached = index.get(scope)
-      if (cached !== undefined) {
-        const now = Date.now()
-        if (now < cached.usableUntil) {
-          counters.hits++
-          if (!cached.used) cached.used = true
-          if (now - cached.touchedAt >= LRU_TOUCH_INTERVAL_MS) touch(cached, now)
-          if (now >= cached.refreshAt) refreshIfIdle(cached.entry)
-          if (hitWanted()) events.emit('hit', { scope })
-          return cached.settled
-        }
-      }
+      const hit = cachedToken(scope)
+      if (hit !== undefined) return hit
     }
     return acquire(scope, options)
+  }
+
+  /** Rule 1: the hit path is a map lookup and a clock compare, and returns a promise made earlier. */
+  function cachedToken(scope: string): Promise<AccessToken> | undefined {
+    const cached = index.get(scope)
+    if (cached === undefined) return undefined
+    const now = Date.now()
+    if (now >= cached.usableUntil) return undefined
+    counters.hits++
+    if (!cached.used) cached.used = true
+    if (now - cached.touchedAt >= LRU_TOUCH_INTERVAL_MS) touch(cached, now)
+    if (now >= cached.refreshAt) refreshIfIdle(cached.entry)
+    if (hitWanted()) events.emit('hit', { scope })
+    return cached.settled
   }
 
   async function acquire(scope: string, options: GetTokenOptions = {}): Promise<AccessToken> {
@@ -354,6 +365,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   return {
     name,
     getToken,
+    cachedToken,
     peekToken(scope) {
       const now = Date.now()
       const cached = index.get(scope)

@@ -130,3 +130,36 @@ describe('createTokenProvider(): peekToken across spellings', () => {
     await provider.close()
   })
 })
+
+describe('createTokenProvider(): cachedToken, the hit path alone', () => {
+  it("returns getToken's settled promise for a usable token and counts the hit; else undefined and nothing else", async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { random: fixedRandom(0) })
+    expect(provider.cachedToken(VAULT)).toBeUndefined() // nothing cached: no fetch started
+    expect(source.requests).toHaveLength(0)
+    expect(provider.stats()).toMatchObject({ hits: 0, misses: 0 })
+    const token = await provider.getToken(VAULT)
+    const hit = provider.cachedToken(VAULT)
+    expect(hit).toBe(provider.getToken(VAULT))
+    expect(await hit).toBe(token)
+    expect(provider.stats()).toMatchObject({ hits: 2, misses: 1, upstreamRequests: 1 })
+    expect(provider.cachedToken(42 as unknown as string)).toBeUndefined()
+    vi.setSystemTime(token.expiresAt)
+    expect(provider.cachedToken(VAULT)).toBeUndefined() // expired: never returned, and no fetch from here
+    expect(source.requests).toHaveLength(1)
+    await provider.close()
+    expect(provider.cachedToken(VAULT)).toBeUndefined()
+  })
+
+  it('marks the token in use, so the engine refreshes it at its refresh point (rule 5)', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { random: fixedRandom(0) })
+    await provider.getToken(VAULT)
+    await vi.advanceTimersByTimeAsync(12 * HOUR) // refresh #2 in the background; token #2 not used yet
+    expect(source.requests).toHaveLength(2)
+    expect(provider.cachedToken(VAULT)).toBeDefined() // a hit: token #2 is now in use
+    await vi.advanceTimersByTimeAsync(12 * HOUR)
+    expect(source.requests).toHaveLength(3) // refreshed by timer, no caller waiting
+    await provider.close()
+  })
+})
