@@ -1,8 +1,14 @@
 /**
- * The plugin-overhead scenario (`http`): one framework and one variant per process. The server
- * under load runs in a child process (`http-server.js`); autocannon runs here, so the two never
- * share an event loop. The emulator (the scenario's own child) is needed only for the server's
- * warm-up fetch: the emulator must see no token request while the load runs.
+ * The plugin-overhead scenario (`http`): one framework per process, every variant of it at once.
+ * Each variant's server runs in a child process of its own (`http-server.js`); autocannon runs
+ * here, so load generator and server never share an event loop. All the servers start together,
+ * and the load goes to one at a time in short slices, in an order that rotates from cycle to
+ * cycle: a variant's slice is compared with the `none` slice of the same cycle, seconds apart, so
+ * drift in the machine's speed (other tenants, CPU frequency) hits both sides of a ratio alike.
+ * `none-again` is a second no-token server: how far it lands from `none` is the noise floor.
+ *
+ * The emulator (the scenario's own child) is needed only for the servers' warm-up fetches: it must
+ * see no token request while the load runs.
  *
  * @module
  */
@@ -15,41 +21,48 @@ import type { Framework, HttpVariant, ServerReply, ServerStats, ServerTask } fro
 
 /** Keep-alive connections autocannon holds open, one request in flight on each. */
 export const HTTP_CONNECTIONS = 10
-/** Seconds of load before the measured load (JIT, connections), full and `--quick`; discarded. */
+/** The variants of each framework, full and `--quick` (which leaves out the informational ones). */
+export const HTTP_VARIANTS_OF: Record<Framework, { full: readonly HttpVariant[]; quick: readonly HttpVariant[] }> = {
+  express: { full: ['none', 'none-again', 'await', 'keyless', 'keyless-middleware', 'azure'], quick: ['none', 'none-again', 'keyless', 'azure'] },
+  fastify: { full: ['none', 'none-again', 'await', 'decorated', 'keyless', 'azure'], quick: ['none', 'none-again', 'keyless', 'azure'] },
+}
+/** Per server, seconds of load before the cycles (JIT, connections); discarded. */
 export const HTTP_WARM_UP_SEC = { full: 0.75, quick: 0.25 }
-/** Seconds of measured load, full and `--quick`. */
-export const HTTP_LOAD_SEC = { full: 2.5, quick: 1 }
+/** Cycles of slices, and seconds per slice, full and `--quick`. */
+export const HTTP_CYCLES = { full: 6, quick: 3 }
+export const HTTP_SLICE_SEC = { full: 1, quick: 0.5 }
 /**
  * autocannon's sampling interval, ms. It stops at the first sample tick after `duration`, so the
- * durations above are multiples of it (with its default of 1000 ms, a 1.5 s load runs 2 s).
+ * durations above are multiples of it (with its default of 1000 ms, a 0.5 s load runs 1 s).
  */
 const SAMPLE_MS = 250
 
-/** One run of one framework and variant. */
+/** One variant's slices in one run, in cycle order. */
+export interface HttpVariantRun {
+  /** 2xx responses ÷ seconds, per slice. */
+  requestsPerSec: number[]
+  /** Server CPU time ÷ handler runs, µs, per slice. */
+  serverCpuMicrosPerRequest: number[]
+  /** CPU time ÷ wall time in cores, per slice: the server process, and this (autocannon's) process. */
+  serverCpu: number[]
+  loadCpu: number[]
+  /** Errors, timeouts, resets and non-2xx responses, warm-up load included (should be 0). */
+  failed: number
+  /** Route handler runs and tokens got by them over the slices (equal in the token variants). */
+  served: number
+  tokens: number
+}
+
+/** One run of one framework: every variant's slices. */
 export interface HttpResult {
   kind: 'http'
   /** The framework's installed version. */
   frameworkVersion: string
-  /** 2xx responses ÷ seconds of the measured load. */
-  requestsPerSec: number
-  /** 2xx responses in the measured load. */
-  requests: number
-  durationSec: number
-  /** autocannon's latency percentiles, whole ms (raw record only: too coarse for the report). */
-  latencyP50Ms: number
-  latencyP99Ms: number
-  /** Errors, timeouts, resets and non-2xx responses, warm-up load included (should be 0). */
-  failed: number
-  /** Token requests the emulator saw from the end of the server's warm-up fetch to the end of the load (should be 0). */
+  cycles: number
+  sliceSec: number
+  /** Token requests the emulator saw from the end of the servers' warm-up fetches to the end of the last slice (should be 0). */
   upstreamDuringLoad: number
-  /** Route handler runs and tokens got by them during the measured load (equal in the token variants). */
-  served: number
-  tokens: number
-  /** CPU time ÷ wall time during the measured load, in cores: the server process, and this (autocannon's) process. */
-  serverCpu: number
-  loadCpu: number
-  /** Server CPU time ÷ handler runs during the measured load, µs. */
-  serverCpuMicrosPerRequest: number
+  variants: Partial<Record<HttpVariant, HttpVariantRun>>
 }
 
 interface ServerProcess {
@@ -95,47 +108,60 @@ const cpuMicros = (): number => {
 const failedOf = (r: Result): number => r.errors + r.timeouts + r.resets + r.non2xx
 
 /**
- * Runs one variant: starts its server (which fetches and caches the token before it listens),
- * loads it for {@link HTTP_WARM_UP_SEC} (JIT, connections; discarded), then for
- * {@link HTTP_LOAD_SEC} (measured). The emulator's token count is read before the first load and
- * after the last; the server's counters and CPU time just around the measured one.
+ * Runs one framework: starts a server per variant (each fetches and caches its token before it
+ * listens), loads each for {@link HTTP_WARM_UP_SEC} (discarded), then runs {@link HTTP_CYCLES}
+ * cycles of one {@link HTTP_SLICE_SEC} slice per variant. The emulator's token count is read
+ * before the first load and after the last; a server's counters and CPU time around each slice.
  */
-export async function httpOverhead(
-  task: { framework: Framework; subject: HttpVariant; quick: boolean },
-  emulator: EmulatorProcess,
-): Promise<HttpResult> {
-  const server = await startServerProcess({ framework: task.framework, variant: task.subject, emulatorUrl: emulator.url })
+export async function httpOverhead(task: { framework: Framework; run: number; quick: boolean }, emulator: EmulatorProcess): Promise<HttpResult> {
+  const mode = task.quick ? 'quick' : 'full'
+  const variants = HTTP_VARIANTS_OF[task.framework][mode]
+  const started = await Promise.allSettled(
+    variants.map((variant) => startServerProcess({ framework: task.framework, variant, emulatorUrl: emulator.url })),
+  )
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
   try {
-    const load = (duration: number): Promise<Result> =>
-      autocannon({ url: server.url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
+    const failure = started.find((s) => s.status === 'rejected')
+    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
+    const load = (url: string, duration: number): Promise<Result> =>
+      autocannon({ url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
     const upstreamBefore = (await emulator.counters()).tokenRequests
-    const mode = task.quick ? 'quick' : 'full'
-    const warm = await load(HTTP_WARM_UP_SEC[mode])
-    const s0 = await server.stats()
-    const c0 = cpuMicros()
-    const t0 = process.hrtime.bigint()
-    const measured = await load(HTTP_LOAD_SEC[mode])
-    const s1 = await server.stats()
-    const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3
-    const loadCpu = (cpuMicros() - c0) / wallMicros
+    const runs = variants.map((): HttpVariantRun => ({ requestsPerSec: [], serverCpuMicrosPerRequest: [], serverCpu: [], loadCpu: [], failed: 0, served: 0, tokens: 0 }))
+    for (const [i, server] of servers.entries()) (runs[i] as HttpVariantRun).failed += failedOf(await load(server.url, HTTP_WARM_UP_SEC[mode]))
+    for (let cycle = 0; cycle < HTTP_CYCLES[mode]; cycle++) {
+      for (let k = 0; k < servers.length; k++) {
+        // The order rotates with the cycle and the run, so no variant always follows the same one.
+        const i = (k + cycle + task.run) % servers.length
+        const server = servers[i] as ServerProcess
+        const run = runs[i] as HttpVariantRun
+        const s0 = await server.stats()
+        const c0 = cpuMicros()
+        const t0 = process.hrtime.bigint()
+        const measured = await load(server.url, HTTP_SLICE_SEC[mode])
+        const s1 = await server.stats()
+        const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3
+        const served = s1.served - s0.served
+        const serverCpuMicros = s1.cpuMicros - s0.cpuMicros
+        run.requestsPerSec.push(measured['2xx'] / measured.duration)
+        run.serverCpuMicrosPerRequest.push(serverCpuMicros / Math.max(1, served))
+        run.serverCpu.push(serverCpuMicros / wallMicros)
+        run.loadCpu.push((cpuMicros() - c0) / wallMicros)
+        run.failed += failedOf(measured)
+        run.served += served
+        run.tokens += s1.tokens - s0.tokens
+      }
+    }
     const upstreamDuringLoad = (await emulator.counters()).tokenRequests - upstreamBefore
     return {
       kind: 'http',
-      frameworkVersion: server.version,
-      requestsPerSec: measured['2xx'] / measured.duration,
-      requests: measured['2xx'],
-      durationSec: measured.duration,
-      latencyP50Ms: measured.latency.p50,
-      latencyP99Ms: measured.latency.p99,
-      failed: failedOf(warm) + failedOf(measured),
+      frameworkVersion: servers[0]?.version ?? '?',
+      cycles: HTTP_CYCLES[mode],
+      sliceSec: HTTP_SLICE_SEC[mode],
       upstreamDuringLoad,
-      served: s1.served - s0.served,
-      tokens: s1.tokens - s0.tokens,
-      serverCpu: (s1.cpuMicros - s0.cpuMicros) / wallMicros,
-      loadCpu,
-      serverCpuMicrosPerRequest: (s1.cpuMicros - s0.cpuMicros) / (s1.served - s0.served),
+      variants: Object.fromEntries(variants.map((variant, i) => [variant, runs[i]])),
     }
   } finally {
-    await server.close()
+    await Promise.all(servers.map((server) => server.close()))
   }
 }
+

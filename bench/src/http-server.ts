@@ -20,11 +20,14 @@ import { azureCredential, HOT_SCOPE, keylessProvider } from './subjects.js'
 /** The web frameworks the scenario loads. */
 export type Framework = 'express' | 'fastify'
 /**
- * `none`: no token; `await`: no token, but one `await` of a promise settled at start-up (what any
- * promise-returning token API costs at the least); `keyless`: the framework plugin; `azure`:
- * `ManagedIdentityCredential.getToken`.
+ * `none`: no token; `none-again`: the same server in another process, the A/A control that shows
+ * how far two identical servers measure apart; `await`: no token, but one `await` of a promise
+ * settled at start-up (what any promise-returning token API costs at the least); `decorated`
+ * (Fastify): the same `await`, plus a request decorator nobody calls; `keyless`: the
+ * integration as its README recommends it (Express: `bindKeyless(app)`, Fastify: the plugin);
+ * `keyless-middleware` (Express): `app.use(keyless())` instead; `azure`: `ManagedIdentityCredential.getToken`.
  */
-export type HttpVariant = 'none' | 'await' | 'keyless' | 'azure'
+export type HttpVariant = 'none' | 'none-again' | 'await' | 'decorated' | 'keyless' | 'keyless-middleware' | 'azure'
 
 /** What `http-load.js` asks the server process to run. */
 export interface ServerTask {
@@ -75,7 +78,7 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
     if (token != null && token.token.length > 0) counts.tokens++
   }
   // The token is fetched once before the server listens, so every request under load is a hit.
-  const provider = task.variant === 'keyless' ? await keylessProvider(task.emulatorUrl) : undefined
+  const provider = task.variant === 'keyless' || task.variant === 'keyless-middleware' ? await keylessProvider(task.emulatorUrl) : undefined
   await provider?.getToken(HOT_SCOPE)
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
@@ -86,8 +89,9 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
     const app = express()
     // Every variant's handler is async, so the only difference is the awaited token.
     if (provider !== undefined) {
-      const { keyless, requestToken } = await import('@keyless/express')
-      app.use(keyless({ provider }))
+      const { bindKeyless, keyless, requestToken } = await import('@keyless/express')
+      if (task.variant === 'keyless-middleware') app.use(keyless({ provider }))
+      else bindKeyless(app, { provider })
       app.get(ROUTE, async (req, res) => {
         count(await requestToken(req, HOT_SCOPE))
         res.json(BODY)
@@ -133,7 +137,10 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
       count(await azureGet(HOT_SCOPE))
       return BODY
     })
-  } else if (task.variant === 'await') {
+  } else if (task.variant === 'await' || task.variant === 'decorated') {
+    // Any request decorator makes Fastify build requests from a subclass: what every plugin that
+    // decorates requests costs, before a handler calls anything.
+    if (task.variant === 'decorated') app.decorateRequest('benchUnused', () => SETTLED)
     app.get(ROUTE, async () => {
       count(await SETTLED)
       return BODY

@@ -170,7 +170,7 @@ const status = (t: Target | undefined): string => (t === undefined ? '' : t.met 
 
 /** What a task measures, for logs and the report: `hot-time keyless`, `http express none`. */
 export function describeTask(task: ScenarioTask): string {
-  if (task.kind === 'http') return `http ${task.framework} ${task.subject}`
+  if (task.kind === 'http') return `http ${task.framework}`
   if (task.kind === 'burst') return `burst ${task.subject} ${task.scopes}x${1000 / task.scopes} @${task.latencyMs}ms`
   if (task.kind === 'outage') return `outage ${task.subject} ${task.fault}`
   if (task.kind === 'memory') return `memory ${task.subject} ${task.phase}`

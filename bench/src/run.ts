@@ -14,7 +14,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BURST_SHAPES, OUTAGE_FAULTS, WI_SUBJECTS } from './constants.js'
-import { HTTP_FRAMEWORKS, HTTP_VARIANTS } from './report-http.js'
+import { HTTP_FRAMEWORKS } from './report-http.js'
 import { describeTask, renderReport, summarize, type RunRecord, type Settings } from './report.js'
 import { SHARED_EMULATOR_ENV, startEmulatorProcess, type EmulatorProcess, type RelayMessage } from './emulator-client.js'
 import type { ScenarioMessage, ScenarioResult, ScenarioTask } from './scenario.js'
@@ -89,11 +89,6 @@ function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: s
   const contenders = rotate(['keyless', 'azure'] as const)
   const base = { run, quick }
   const plain = (task: ScenarioTask): { task: ScenarioTask; execArgv: string[] } => ({ task, execArgv: [] })
-  // Plugin overhead: a framework's variants back to back (their ratios compare neighbours in
-  // time), in rotated order; which framework goes first alternates too.
-  // --quick leaves out the informational 'one await' reference; the target compares keyless with 'no token'.
-  const httpVariants = quick ? HTTP_VARIANTS.filter((variant) => variant !== 'await') : HTTP_VARIANTS
-  const http = rotate(HTTP_FRAMEWORKS).flatMap((framework) => rotate(httpVariants).map((subject) => ({ framework, subject })))
   const slow = run < SLOW_RUNS
   return [
     ...hot.map((subject) => plain({ kind: 'hot-time', subject, ...base })),
@@ -102,7 +97,6 @@ function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: s
     ...BURST_SHAPES.filter((shape) => (quick ? QUICK_BURST_SHAPES.has(shape) : slow || (shape.scopes === 1 && shape.latencyMs === 0))).flatMap((shape) =>
       contenders.map((subject) => plain({ kind: 'burst', subject, ...shape, ...base })),
     ),
-    ...http.map(({ framework, subject }) => plain({ kind: 'http', framework, subject, ...base })),
     ...contenders.map((subject) => plain({ kind: 'cold-start', subject, ...base })),
     ...(slow
       ? [
@@ -114,6 +108,8 @@ function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: s
             contenders.map((subject) => ({ task: { kind: 'memory', subject, phase, ...base } as ScenarioTask, execArgv: ['--expose-gc'] })),
           ),
           ...rotate(WI_SUBJECTS).map((subject) => plain({ kind: 'wi', subject, ...base })),
+          // Plugin overhead: one process per framework runs all its variants, interleaved in time.
+          ...rotate(HTTP_FRAMEWORKS).map((framework) => plain({ kind: 'http', framework, ...base })),
         ]
       : []),
   ]

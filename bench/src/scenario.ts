@@ -9,7 +9,7 @@
 import { loopbackGuardActive, tcpConnectCount } from './loopback-guard.js'
 import { connectEmulator, type EmulatorProcess } from './emulator-client.js'
 import type { HttpResult } from './http-load.js'
-import type { Framework, HttpVariant } from './http-server.js'
+import type { Framework } from './http-server.js'
 import { CONCURRENT_CALLERS, SCALING_SCOPES } from './constants.js'
 import { runExtra, type ExtraResult, type ExtraTask } from './extra-scenarios.js'
 import { allocPerHit, batchSize, callLatencies, concurrentHits, gcCounter, hits, hitsOver, timeBatch, warmUp, type AllocSample } from './measure.js'
@@ -22,7 +22,7 @@ export type ScenarioTask =
   | { kind: 'hot-alloc'; subject: SubjectName; run: number; quick: boolean }
   | { kind: 'scaling'; subject: 'keyless' | 'floor'; run: number; quick: boolean }
   | { kind: 'burst'; subject: 'keyless' | 'azure'; run: number; quick: boolean; scopes: number; latencyMs: number }
-  | { kind: 'http'; framework: Framework; subject: HttpVariant; run: number; quick: boolean }
+  | { kind: 'http'; framework: Framework; run: number; quick: boolean }
   | ExtraTask
 
 export interface HotTimeResult {
