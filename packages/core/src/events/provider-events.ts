@@ -94,9 +94,10 @@ export function createEventHub(provider: string): EventHub {
     }
     return subscribers
   }
+  const reaches = ({ listeners, channel }: Subscribers): boolean => listeners.size > 0 || channel.hasSubscribers
   const watcher = (type: ProviderEventName): (() => boolean) => {
-    const { listeners, channel } = subscribersOf(type)
-    return () => listeners.size > 0 || channel.hasSubscribers
+    const subscribers = subscribersOf(type)
+    return () => reaches(subscribers)
   }
 
   return {
@@ -118,7 +119,7 @@ export function createEventHub(provider: string): EventHub {
       }
       if (channel.hasSubscribers) channel.publish({ provider, ...event })
     },
-    wanted: (type) => watcher(type)(),
+    wanted: (type) => reaches(subscribersOf(type)),
     watcher,
   }
 }

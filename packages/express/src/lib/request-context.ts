@@ -11,7 +11,7 @@
 import type { TokenProvider } from '@keyless/core'
 import { checkOptions, checkProvider, checkScopes } from './check-options.js'
 
-/** One per `keyless()` middleware, shared by every request it sees. */
+/** One per `keyless()` middleware or `bindKeyless()` binding, shared by every request it covers. */
 export interface KeylessContext {
   readonly provider: TokenProvider
   /** The first configured scope: what `requestToken(req)` asks for without a scope. */
