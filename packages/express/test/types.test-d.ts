@@ -4,7 +4,7 @@
  */
 import type { AccessToken, ReadinessReport } from '@keyless/core'
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express'
-import { keyless, readiness, requestToken, tokenErrors, warmUp, type RequestKeyless } from '../src/index.js'
+import { bindKeyless, keyless, readiness, requestToken, tokenErrors, warmUp, type RequestKeyless } from '../src/index.js'
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const is = <T extends true>(): T => true as T
@@ -21,6 +21,12 @@ void req.keyless
 declare const provider: Parameters<typeof readiness>[0]['provider']
 const app = express()
 app.use(keyless({ provider }) satisfies RequestHandler)
+is<Equal<ReturnType<typeof bindKeyless>, void>>()
+bindKeyless(app, { provider, scopes: ['https://vault.azure.net/.default'] })
+// @ts-expect-error: a Router has no request prototype of its own; bindKeyless takes an application
+bindKeyless(express.Router(), { provider })
+// @ts-expect-error: the same options as keyless(); no others
+bindKeyless(app, { provider, scope: 'https://vault.azure.net/.default' })
 app.get('/ready', readiness({ provider, scopes: ['https://vault.azure.net/.default'] }))
 app.get('/items/:id', async (routed, res) => {
   // A route's own Request type (typed params) is accepted as is.
