@@ -23,9 +23,17 @@ import type { Framework, HttpVariant, ServerReply, ServerStats, ServerTask } fro
 export const HTTP_CONNECTIONS = 10
 /** The variants of each framework, full and `--quick` (which leaves out the informational ones). */
 export const HTTP_VARIANTS_OF: Record<Framework, { full: readonly HttpVariant[]; quick: readonly HttpVariant[] }> = {
-  express: { full: ['none', 'none-again', 'await', 'keyless', 'keyless-middleware', 'azure'], quick: ['none', 'none-again', 'keyless', 'azure'] },
-  fastify: { full: ['none', 'none-again', 'await', 'decorated', 'keyless', 'azure'], quick: ['none', 'none-again', 'keyless', 'azure'] },
+  express: {
+    full: ['none', 'none-again', 'await', 'keyless', 'keyless-middleware', 'azure', 'keyless-switch'],
+    quick: ['none', 'none-again', 'keyless', 'azure'],
+  },
+  fastify: { full: ['none', 'none-again', 'await', 'decorated', 'keyless', 'azure', 'keyless-switch'], quick: ['none', 'none-again', 'keyless', 'azure'] },
 }
+/**
+ * What takes one slice per cycle: a variant's server, except `keyless-switch`, whose one server
+ * takes two, its route awaiting a settled promise (`switch-off`) or the keyless token (`switch-on`).
+ */
+export type HttpSlot = Exclude<HttpVariant, 'keyless-switch'> | 'switch-off' | 'switch-on'
 /** Per server, seconds of load before the cycles (JIT, connections); discarded. */
 export const HTTP_WARM_UP_SEC = { full: 0.75, quick: 0.25 }
 /** Cycles of slices, and seconds per slice, full and `--quick`. */
@@ -62,7 +70,7 @@ export interface HttpResult {
   sliceSec: number
   /** Token requests the emulator saw from the end of the servers' warm-up fetches to the end of the last slice (should be 0). */
   upstreamDuringLoad: number
-  variants: Partial<Record<HttpVariant, HttpVariantRun>>
+  variants: Partial<Record<HttpSlot, HttpVariantRun>>
 }
 
 interface ServerProcess {
@@ -70,6 +78,8 @@ interface ServerProcess {
   readonly url: string
   readonly version: string
   stats(): Promise<ServerStats>
+  /** `keyless-switch` only: whether the route gets its token from keyless from now on. */
+  callKeyless(on: boolean): Promise<void>
   close(): Promise<void>
 }
 
@@ -96,6 +106,7 @@ async function startServerProcess(task: ServerTask): Promise<ServerProcess> {
     url,
     version,
     stats: async () => (await channel.ask<{ stats: ServerStats }>('stats')).stats,
+    callKeyless: async (on) => void (await channel.ask('call-keyless', { on })),
     close: () => channel.close(),
   }
 }
@@ -123,17 +134,29 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
   try {
     const failure = started.find((s) => s.status === 'rejected')
     if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
+    const slots = variants.flatMap((variant, i): { key: HttpSlot; server: ServerProcess; callKeyless?: boolean }[] => {
+      const server = servers[i] as ServerProcess
+      if (variant !== 'keyless-switch') return [{ key: variant, server }]
+      return [
+        { key: 'switch-off', server, callKeyless: false },
+        { key: 'switch-on', server, callKeyless: true },
+      ]
+    })
     const load = (url: string, duration: number): Promise<Result> =>
       autocannon({ url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
     const upstreamBefore = (await emulator.counters()).tokenRequests
-    const runs = variants.map((): HttpVariantRun => ({ requestsPerSec: [], serverCpuMicrosPerRequest: [], serverCpu: [], loadCpu: [], failed: 0, served: 0, tokens: 0 }))
-    for (const [i, server] of servers.entries()) (runs[i] as HttpVariantRun).failed += failedOf(await load(server.url, HTTP_WARM_UP_SEC[mode]))
+    const runs = slots.map((): HttpVariantRun => ({ requestsPerSec: [], serverCpuMicrosPerRequest: [], serverCpu: [], loadCpu: [], failed: 0, served: 0, tokens: 0 }))
+    for (const [i, slot] of slots.entries()) {
+      if (slot.callKeyless !== undefined) await slot.server.callKeyless(slot.callKeyless)
+      ;(runs[i] as HttpVariantRun).failed += failedOf(await load(slot.server.url, HTTP_WARM_UP_SEC[mode]))
+    }
     for (let cycle = 0; cycle < HTTP_CYCLES[mode]; cycle++) {
-      for (let k = 0; k < servers.length; k++) {
+      for (let k = 0; k < slots.length; k++) {
         // The order rotates with the cycle and the run, so no variant always follows the same one.
-        const i = (k + cycle + task.run) % servers.length
-        const server = servers[i] as ServerProcess
+        const i = (k + cycle + task.run) % slots.length
+        const { server, callKeyless } = slots[i] as (typeof slots)[number]
         const run = runs[i] as HttpVariantRun
+        if (callKeyless !== undefined) await server.callKeyless(callKeyless)
         const s0 = await server.stats()
         const c0 = cpuMicros()
         const t0 = process.hrtime.bigint()
@@ -158,7 +181,7 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       cycles: HTTP_CYCLES[mode],
       sliceSec: HTTP_SLICE_SEC[mode],
       upstreamDuringLoad,
-      variants: Object.fromEntries(variants.map((variant, i) => [variant, runs[i]])),
+      variants: Object.fromEntries(slots.map((slot, i) => [slot.key, runs[i]])),
     }
   } finally {
     await Promise.all(servers.map((server) => server.close()))

@@ -25,9 +25,11 @@ export type Framework = 'express' | 'fastify'
  * settled at start-up (what any promise-returning token API costs at the least); `decorated`
  * (Fastify): the same `await`, plus a request decorator nobody calls; `keyless`: the
  * integration as its README recommends it (Express: `bindKeyless(app)`, Fastify: the plugin);
- * `keyless-middleware` (Express): `app.use(keyless())` instead; `azure`: `ManagedIdentityCredential.getToken`.
+ * `keyless-middleware` (Express): `app.use(keyless())` instead; `azure`: `ManagedIdentityCredential.getToken`;
+ * `keyless-switch`: the `keyless` server whose route awaits either the token or a settled promise,
+ * switched over IPC between slices, so that the call's own cost is measured in one process.
  */
-export type HttpVariant = 'none' | 'none-again' | 'await' | 'decorated' | 'keyless' | 'keyless-middleware' | 'azure'
+export type HttpVariant = 'none' | 'none-again' | 'await' | 'decorated' | 'keyless' | 'keyless-middleware' | 'azure' | 'keyless-switch'
 
 /** What `http-load.js` asks the server process to run. */
 export interface ServerTask {
@@ -47,15 +49,21 @@ export interface ServerStats {
 }
 
 /** IPC from `http-load.js` to the server process. */
-export type ServerRequest = { type: 'stats'; id: number } | { type: 'close' }
+export type ServerRequest = { type: 'stats'; id: number } | { type: 'call-keyless'; id: number; on: boolean } | { type: 'close' }
 /** IPC from the server process: ready (route URL, framework version), counters, or a start-up failure. */
-export type ServerReply = { type: 'ready'; url: string; version: string } | { type: 'stats'; id: number; stats: ServerStats } | { type: 'failed'; error: string }
+export type ServerReply =
+  | { type: 'ready'; url: string; version: string }
+  | { type: 'stats'; id: number; stats: ServerStats }
+  | { type: 'call-keyless'; id: number }
+  | { type: 'failed'; error: string }
 
 /** The route and its body: identical in every variant, so only getting the token differs. */
 const ROUTE = '/data'
 const BODY = { id: 42, name: 'keyless-bench', ok: true, tags: ['a', 'b', 'c'] }
 /** What the `await` variant awaits: settled once, never a token (`count(undefined)` semantics). */
 const SETTLED: Promise<undefined> = Promise.resolve(undefined)
+/** `keyless-switch`: whether the route gets its token from keyless (else it awaits {@link SETTLED}). */
+let callKeyless = true
 
 interface Running {
   stats(): Omit<ServerStats, 'cpuMicros'>
@@ -78,7 +86,8 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
     if (token != null && token.token.length > 0) counts.tokens++
   }
   // The token is fetched once before the server listens, so every request under load is a hit.
-  const provider = task.variant === 'keyless' || task.variant === 'keyless-middleware' ? await keylessProvider(task.emulatorUrl) : undefined
+  const switched = task.variant === 'keyless-switch'
+  const provider = task.variant === 'keyless' || task.variant === 'keyless-middleware' || switched ? await keylessProvider(task.emulatorUrl) : undefined
   await provider?.getToken(HOT_SCOPE)
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
@@ -92,10 +101,17 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
       const { bindKeyless, keyless, requestToken } = await import('@keyless/express')
       if (task.variant === 'keyless-middleware') app.use(keyless({ provider }))
       else bindKeyless(app, { provider })
-      app.get(ROUTE, async (req, res) => {
-        count(await requestToken(req, HOT_SCOPE))
-        res.json(BODY)
-      })
+      if (switched) {
+        app.get(ROUTE, async (req, res) => {
+          count(callKeyless ? await requestToken(req, HOT_SCOPE) : await SETTLED)
+          res.json(BODY)
+        })
+      } else {
+        app.get(ROUTE, async (req, res) => {
+          count(await requestToken(req, HOT_SCOPE))
+          res.json(BODY)
+        })
+      }
     } else if (azureGet !== undefined) {
       app.get(ROUTE, async (_req, res) => {
         count(await azureGet(HOT_SCOPE))
@@ -128,10 +144,17 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   if (provider !== undefined) {
     const { fastifyKeyless } = await import('@keyless/fastify')
     await app.register(fastifyKeyless, { provider })
-    app.get(ROUTE, async (request) => {
-      count(await request.getToken(HOT_SCOPE))
-      return BODY
-    })
+    if (switched) {
+      app.get(ROUTE, async (request) => {
+        count(callKeyless ? await request.getToken(HOT_SCOPE) : await SETTLED)
+        return BODY
+      })
+    } else {
+      app.get(ROUTE, async (request) => {
+        count(await request.getToken(HOT_SCOPE))
+        return BODY
+      })
+    }
   } else if (azureGet !== undefined) {
     app.get(ROUTE, async () => {
       count(await azureGet(HOT_SCOPE))
@@ -178,6 +201,9 @@ try {
     if (message.type === 'stats') {
       const cpu = process.cpuUsage()
       send({ type: 'stats', id: message.id, stats: { ...running.stats(), cpuMicros: cpu.user + cpu.system } })
+    } else if (message.type === 'call-keyless') {
+      callKeyless = message.on
+      send({ type: 'call-keyless', id: message.id })
     } else if (message.type === 'close') void shutdown()
   })
   process.on('disconnect', () => void shutdown())

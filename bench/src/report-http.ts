@@ -6,20 +6,20 @@
  * @module
  */
 import { num, perRun, ratio, spread } from './format.js'
-import type { HttpResult, HttpVariantRun } from './http-load.js'
-import type { Framework, HttpVariant } from './http-server.js'
+import type { HttpResult, HttpSlot, HttpVariantRun } from './http-load.js'
+import type { Framework } from './http-server.js'
 import type { RunRecord, Target } from './report.js'
 import { median, metric, type Metric } from './stats.js'
 
 /** Frameworks in their base order (run.ts rotates it from run to run). */
 export const HTTP_FRAMEWORKS = ['express', 'fastify'] as const satisfies readonly Framework[]
-/** Every variant, in report order; a framework runs the ones http-load.ts lists for it. */
-const VARIANTS = ['none', 'none-again', 'await', 'decorated', 'keyless', 'keyless-middleware', 'azure'] as const satisfies readonly HttpVariant[]
+/** Every slot, in report order; a framework runs the ones http-load.ts lists for it. */
+const VARIANTS = ['none', 'none-again', 'await', 'decorated', 'keyless', 'keyless-middleware', 'azure', 'switch-off', 'switch-on'] as const satisfies readonly HttpSlot[]
 /** keyless req/s ÷ no-token req/s (paired by cycle) must be at least this, per framework. */
 export const HTTP_OVERHEAD_TARGET = 0.97
 
 /** One framework and variant over all runs; each run's figure is the median over its slices. */
-export interface HttpVariantSummary {
+export interface HttpSlotSummary {
   requestsPerSec: Metric
   serverCpuMicrosPerRequest: Metric
   /** Cores used during the slices: the server process, and autocannon's process. */
@@ -39,11 +39,19 @@ export interface HttpVariantSummary {
 /** Per framework: its installed version, the load shape, and each variant it ran. */
 export type HttpSummary = Record<
   Framework,
-  { version: string; cycles: number; sliceSec: number; upstreamDuringLoad: number; variants: Partial<Record<HttpVariant, HttpVariantSummary>> }
+  {
+    version: string
+    cycles: number
+    sliceSec: number
+    upstreamDuringLoad: number
+    variants: Partial<Record<HttpSlot, HttpSlotSummary>>
+    /** Per run: the median over cycles of `switch-on` ÷ `switch-off` req/s: keyless's call alone, in one process. */
+    callAlone: Metric | undefined
+  }
 >
 
 const FRAMEWORK_LABELS: Record<Framework, string> = { express: 'Express', fastify: 'Fastify' }
-const VARIANT_NAMES: Record<Framework, Record<HttpVariant, string>> = {
+const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
   express: {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
@@ -52,6 +60,8 @@ const VARIANT_NAMES: Record<Framework, Record<HttpVariant, string>> = {
     keyless: 'keyless `bindKeyless(app)` + `await requestToken(req, scope)`',
     'keyless-middleware': 'keyless `app.use(keyless())` + `await requestToken(req, scope)`',
     azure: '@azure/identity `await credential.getToken(scope)`',
+    'switch-off': 'keyless bound, the route awaiting a settled promise instead (same process as the next)',
+    'switch-on': 'keyless bound, the route awaiting `requestToken(req, scope)` (same process as the previous)',
   },
   fastify: {
     none: 'no token',
@@ -61,6 +71,8 @@ const VARIANT_NAMES: Record<Framework, Record<HttpVariant, string>> = {
     keyless: 'keyless plugin `await request.getToken(scope)`',
     'keyless-middleware': 'n/a',
     azure: '@azure/identity `await credential.getToken(scope)`',
+    'switch-off': 'plugin registered, the route awaiting a settled promise instead (same process as the next)',
+    'switch-on': 'plugin registered, the route awaiting `request.getToken(scope)` (same process as the previous)',
   },
 }
 
@@ -68,13 +80,19 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 /** Three decimals: the target sits at 0.97, where two would round a miss into a pass. */
 const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '—')
 
+/** The median over cycles of `run`'s req/s ÷ `base`'s req/s in the same cycle. */
+function pairedRatio(run: HttpVariantRun | undefined, base: HttpVariantRun | undefined): number {
+  if (run === undefined || base === undefined) return Number.NaN
+  return median(run.requestsPerSec.map((rps, cycle) => rps / (base.requestsPerSec[cycle] ?? Number.NaN)).filter(Number.isFinite))
+}
+
 /**
  * The median over cycles of `variant`'s req/s ÷ the no-token req/s in the same cycle. The no-token
  * figure is the geometric mean of both no-token servers: two processes of the same code measure a
  * few % apart (the A/A control), and one alone would hand its luck to every ratio. `none-again`
  * is divided by `none` alone: that is the A/A figure.
  */
-function pairedVsNone(result: HttpResult | undefined, variant: HttpVariant): number {
+function pairedVsNone(result: HttpResult | undefined, variant: HttpSlot): number {
   const run = result?.variants[variant]
   const none = result?.variants.none
   if (run === undefined || none === undefined) return Number.NaN
@@ -96,7 +114,7 @@ export function summarizeHttp(records: RunRecord[]): HttpSummary {
       .sort((a, b) => a.task.run - b.task.run)
       .map((r) => r.result as HttpResult | undefined)
     const first = runs.find((r) => r !== undefined)
-    const variants: Partial<Record<HttpVariant, HttpVariantSummary>> = {}
+    const variants: Partial<Record<HttpSlot, HttpSlotSummary>> = {}
     for (const variant of VARIANTS) {
       if (!runs.some((r) => r?.variants[variant] !== undefined)) continue
       const of = (pick: (v: HttpVariantRun) => number[]): Metric =>
@@ -113,7 +131,11 @@ export function summarizeHttp(records: RunRecord[]): HttpSummary {
         tokens: totals((v) => v.tokens),
       }
     }
+    const callAlone = runs.some((r) => r?.variants['switch-on'] !== undefined)
+      ? metric(runs.map((r) => pairedRatio(r?.variants['switch-on'], r?.variants['switch-off'])))
+      : undefined
     summary[framework] = {
+      callAlone,
       version: first?.frameworkVersion ?? '?',
       cycles: first?.cycles ?? 0,
       sliceSec: first?.sliceSec ?? 0,
@@ -145,15 +167,16 @@ export function httpTargets(http: HttpSummary): Target[] {
 export function renderHttpTable(http: HttpSummary, status: (id: Target['id']) => string): string[] {
   const lines = [
     '| Plugin overhead: requests/s, 10 connections | no token | same, second server (A/A) | no token, one `await` | keyless | keyless as a middleware | @azure/identity | ' +
-      'keyless ÷ no token | A/A: second ÷ first no-token server | keyless ÷ @azure/identity | Target | Status |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
+      'keyless ÷ no token | keyless call alone (same process) | A/A: second ÷ first no-token server | keyless ÷ @azure/identity | Target | Status |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
   ]
   for (const framework of HTTP_FRAMEWORKS) {
     const v = http[framework].variants
-    const rps = (variant: HttpVariant): string => num(v[variant]?.requestsPerSec.median ?? Number.NaN)
+    const rps = (variant: HttpSlot): string => num(v[variant]?.requestsPerSec.median ?? Number.NaN)
     lines.push(
       `| ${nameOf(http, framework)}, \`GET\` small JSON, token on every request | ${rps('none')} | ${rps('none-again')} | ${rps('await')} | ${rps('keyless')} | ` +
         `${v['keyless-middleware'] === undefined ? 'n/a' : rps('keyless-middleware')} | ${rps('azure')} | ${ratio3(overhead(http, framework))} | ` +
+        `${ratio3(http[framework].callAlone?.median ?? Number.NaN)} | ` +
         `${ratio3(v['none-again']?.vsNone.median ?? Number.NaN)} | ` +
         `${ratio((v.keyless?.requestsPerSec.median ?? Number.NaN) / (v.azure?.requestsPerSec.median ?? Number.NaN))} | ` +
         `≥ ${HTTP_OVERHEAD_TARGET}× no token | ${status(`${framework}-overhead`)} |`,
@@ -186,19 +209,19 @@ export function renderHttpDetails(http: HttpSummary): string[] {
 
 /** Lines of the "Checks" list. */
 export function renderHttpChecks(http: HttpSummary): string[] {
-  const present = (framework: Framework): [HttpVariant, HttpVariantSummary][] =>
+  const present = (framework: Framework): [HttpSlot, HttpSlotSummary][] =>
     VARIANTS.flatMap((variant) => {
       const v = http[framework].variants[variant]
-      return v === undefined ? [] : [[variant, v] as [HttpVariant, HttpVariantSummary]]
+      return v === undefined ? [] : [[variant, v] as [HttpSlot, HttpSlotSummary]]
     })
-  const each = (pick: (v: HttpVariantSummary) => string): string =>
+  const each = (pick: (v: HttpSlotSummary) => string): string =>
     HTTP_FRAMEWORKS.flatMap((framework) => present(framework).map(([variant, v]) => `${framework} ${variant} ${pick(v)}`)).join(', ')
   const all = HTTP_FRAMEWORKS.flatMap((framework) => present(framework).map(([, v]) => v))
   const upstream = sum(HTTP_FRAMEWORKS.map((framework) => http[framework].upstreamDuringLoad))
   const failed = sum(all.map((v) => v.failed))
   const tokenVariants = HTTP_FRAMEWORKS.flatMap((framework) =>
     present(framework)
-      .filter(([variant]) => variant === 'keyless' || variant === 'keyless-middleware' || variant === 'azure')
+      .filter(([variant]) => variant === 'keyless' || variant === 'keyless-middleware' || variant === 'switch-on' || variant === 'azure')
       .map(([variant, v]) => ({ framework, variant, v })),
   )
   const tokensMatch = tokenVariants.every(({ v }) => v.tokens === v.served && v.served > 0)
@@ -209,6 +232,12 @@ export function renderHttpChecks(http: HttpSummary): string[] {
     `- Plugin overhead, noise floor (A/A): a second no-token server, identical code in another process, measured ` +
       `${HTTP_FRAMEWORKS.map((f) => `${ratio3(http[f].variants['none-again']?.vsNone.median ?? Number.NaN)} of the first on ${FRAMEWORK_LABELS[f]} (runs ${http[f].variants['none-again']?.vsNone.runs.map(ratio3).join(', ') ?? '—'})`).join(', ')}: ` +
       'a difference of that size between two variants is noise, not cost.',
+    `- Plugin overhead, keyless's call alone: in one server process with keyless bound, the route switched between awaiting a settled promise and awaiting the token, ` +
+      `slice by slice: req/s with the call ÷ without ${HTTP_FRAMEWORKS.map((f) => {
+        const m = http[f].callAlone
+        return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
+      }).join(', ')}. ` +
+      'The difference from keyless ÷ no token is what holding keyless costs the process, apart from calling it.',
     `- Plugin overhead: token requests the emulator saw while autocannon ran (warm-up load included, after each server's one warm-up fetch): ${upstream}` +
       `${upstream === 0 ? ' (every request under load was served from the cache)' : ' (NOT all cache hits!)'}.`,
     `- Plugin overhead: failed requests (errors, timeouts, resets, non-2xx), over all runs: ${failed}${failed === 0 ? '' : ' (the req/s figures count 2xx only)'}.`,
@@ -219,7 +248,7 @@ export function renderHttpChecks(http: HttpSummary): string[] {
   ]
   for (const framework of HTTP_FRAMEWORKS) {
     const v = http[framework].variants
-    const cpu = (variant: HttpVariant): number => v[variant]?.serverCpuMicrosPerRequest.median ?? Number.NaN
+    const cpu = (variant: HttpSlot): number => v[variant]?.serverCpuMicrosPerRequest.median ?? Number.NaN
     const none = cpu('none')
     const keyless = cpu('keyless')
     lines.push(
