@@ -175,7 +175,7 @@ export function renderHttpTable(http: HttpSummary, status: (id: Target['id']) =>
     const rps = (variant: HttpSlot): string => num(v[variant]?.requestsPerSec.median ?? Number.NaN)
     lines.push(
       `| ${nameOf(http, framework)}, \`GET\` small JSON, token on every request | ${rps('none')} | ${rps('none-again')} | ${rps('await')} | ${rps('keyless')} | ` +
-        `${v['keyless-middleware'] === undefined ? 'n/a' : rps('keyless-middleware')} | ${rps('azure')} | ${ratio3(overhead(http, framework))} | ` +
+        `${framework === 'fastify' ? 'n/a' : rps('keyless-middleware')} | ${rps('azure')} | ${ratio3(overhead(http, framework))} | ` +
         `${ratio3(http[framework].callAlone?.median ?? Number.NaN)} | ` +
         `${ratio3(v['none-again']?.vsNone.median ?? Number.NaN)} | ` +
         `${ratio((v.keyless?.requestsPerSec.median ?? Number.NaN) / (v.azure?.requestsPerSec.median ?? Number.NaN))} | ` +
@@ -232,7 +232,7 @@ export function renderHttpChecks(http: HttpSummary): string[] {
     `- Plugin overhead, noise floor (A/A): a second no-token server, identical code in another process, measured ` +
       `${HTTP_FRAMEWORKS.map((f) => `${ratio3(http[f].variants['none-again']?.vsNone.median ?? Number.NaN)} of the first on ${FRAMEWORK_LABELS[f]} (runs ${http[f].variants['none-again']?.vsNone.runs.map(ratio3).join(', ') ?? '—'})`).join(', ')}: ` +
       'a difference of that size between two variants is noise, not cost.',
-    `- Plugin overhead, keyless's call alone: in one server process with keyless bound, the route switched between awaiting a settled promise and awaiting the token, ` +
+    `- Plugin overhead, keyless's call alone (not run with --quick): in one server process with keyless bound, the route switched between awaiting a settled promise and awaiting the token, ` +
       `slice by slice: req/s with the call ÷ without ${HTTP_FRAMEWORKS.map((f) => {
         const m = http[f].callAlone
         return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
