@@ -42,6 +42,15 @@ describe('cachedTokenOf()', () => {
     expect(warm.calls).toEqual([`get ${VAULT}`])
   })
 
+  it('gives undefined, asking nothing, when the options rule the cache out (forceRefresh, claims, an aborted signal)', async () => {
+    const warm = foreign(() => token)
+    for (const options of [{ forceRefresh: true }, { claims: '{}' }, { signal: AbortSignal.abort() }]) {
+      expect(cachedTokenOf(warm, VAULT, options)).toBeUndefined()
+    }
+    expect(warm.calls).toEqual([])
+    expect(await cachedTokenOf(warm, VAULT, { signal: new AbortController().signal })).toBe(token)
+  })
+
   it('gives undefined for a provider with neither cachedToken nor peekToken, and never calls it', () => {
     const bare = foreign()
     expect(cachedTokenOf(bare, VAULT)).toBeUndefined()

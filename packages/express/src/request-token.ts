@@ -59,10 +59,8 @@ export function requestToken(req: Request, scope?: string, options?: RequestToke
   try {
     // The hit path: no signal, so the provider returns its already-settled promise and counts the
     // hit (which keeps the token in use, so the engine goes on refreshing it in the background).
-    if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
-      const hit = cachedTokenOf(provider, target)
-      if (hit !== undefined) return hit
-    }
+    const hit = cachedTokenOf(provider, target, options)
+    if (hit !== undefined) return hit
 
     const client = clientSignal(req)
     // linkSignals rather than AbortSignal.any: a handler's signal may live long, and any() would keep every composite.

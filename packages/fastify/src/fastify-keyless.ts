@@ -97,10 +97,8 @@ function requestGetToken(
       )
     }
     // A usable cached token means no wait, so no need to watch the connection (nor to allocate options).
-    if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
-      const hit = cachedTokenOf(provider, scope)
-      if (hit !== undefined) return hit
-    }
+    const hit = cachedTokenOf(provider, scope, options)
+    if (hit !== undefined) return hit
     return untilDisconnect(this.raw.socket, options?.signal, (signal) => provider.getToken(scope, { ...options, signal }))
   }
 }

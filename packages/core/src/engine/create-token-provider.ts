@@ -7,6 +7,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { createAccessToken } from '../access-token.js'
+import { mayUseCachedToken } from '../cached-token-of.js'
 import { isKeylessError, KeylessError } from '../errors/keyless-error.js'
 import { createEventHub, type ProviderEventListener, type ProviderEventName } from '../events/provider-events.js'
 import { scopeToResource, validateScope } from '../scope/scope.js'
@@ -99,11 +100,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     new KeylessError('closed', `${name}: the provider is closed; make a new one`, { source: name })
 
   function getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken> {
-    if (options === undefined || (options.forceRefresh !== true && options.claims === undefined && options.signal?.aborted !== true)) {
-      const hit = cachedToken(scope)
-      if (hit !== undefined) return hit
-    }
-    return acquire(scope, options)
+    const hit = mayUseCachedToken(options) ? cachedToken(scope) : undefined
+    return hit ?? acquire(scope, options)
   }
 
   /** Rule 1: the hit path is a map lookup and a clock compare, and returns a promise made earlier. */
