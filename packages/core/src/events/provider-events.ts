@@ -61,9 +61,10 @@ export const PROVIDER_EVENT_NAMES: readonly ProviderEventName[] = Object.freeze(
 export interface EventHub {
   on<K extends ProviderEventName>(type: K, listener: ProviderEventListener<K>): () => void
   emit<K extends ProviderEventName>(type: K, event: ProviderEvents[K]): void
-  /** Whether an event of this type would reach anyone; lets a path skip building it. */
-  wanted(type: ProviderEventName): boolean
-  /** {@link wanted} bound to one type, for a path that asks on every call (the hit path): no lookup by name. */
+  /**
+   * A check bound to one event type: whether an event of it would reach anyone, so a path that
+   * asks on every call (the hit path) can skip building it with no lookup by name.
+   */
   watcher(type: ProviderEventName): () => boolean
 }
 
@@ -94,10 +95,9 @@ export function createEventHub(provider: string): EventHub {
     }
     return subscribers
   }
-  const reaches = ({ listeners, channel }: Subscribers): boolean => listeners.size > 0 || channel.hasSubscribers
   const watcher = (type: ProviderEventName): (() => boolean) => {
-    const subscribers = subscribersOf(type)
-    return () => reaches(subscribers)
+    const { listeners, channel } = subscribersOf(type)
+    return () => listeners.size > 0 || channel.hasSubscribers
   }
 
   return {
@@ -119,7 +119,6 @@ export function createEventHub(provider: string): EventHub {
       }
       if (channel.hasSubscribers) channel.publish({ provider, ...event })
     },
-    wanted: (type) => reaches(subscribersOf(type)),
     watcher,
   }
 }
