@@ -81,7 +81,7 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '—')
 
 /** The median over cycles of `run`'s req/s ÷ `base`'s req/s in the same cycle. */
-function pairedRatio(run: HttpVariantRun | undefined, base: HttpVariantRun | undefined): number {
+function pairedRatio(run: Pick<HttpVariantRun, 'requestsPerSec'> | undefined, base: Pick<HttpVariantRun, 'requestsPerSec'> | undefined): number {
   if (run === undefined || base === undefined) return Number.NaN
   return median(run.requestsPerSec.map((rps, cycle) => rps / (base.requestsPerSec[cycle] ?? Number.NaN)).filter(Number.isFinite))
 }
@@ -93,16 +93,13 @@ function pairedRatio(run: HttpVariantRun | undefined, base: HttpVariantRun | und
  * is divided by `none` alone: that is the A/A figure.
  */
 function pairedVsNone(result: HttpResult | undefined, variant: HttpSlot): number {
-  const run = result?.variants[variant]
   const none = result?.variants.none
-  if (run === undefined || none === undefined) return Number.NaN
   const again = variant === 'none-again' ? undefined : result?.variants['none-again']
-  const noToken = (cycle: number): number => {
-    const a = none.requestsPerSec[cycle] ?? Number.NaN
-    const b = again?.requestsPerSec[cycle]
-    return b === undefined ? a : Math.sqrt(a * b)
-  }
-  return median(run.requestsPerSec.map((rps, cycle) => rps / noToken(cycle)).filter(Number.isFinite))
+  const noToken =
+    none === undefined || again === undefined
+      ? none
+      : { requestsPerSec: none.requestsPerSec.map((a, cycle) => Math.sqrt(a * (again.requestsPerSec[cycle] ?? Number.NaN))) }
+  return pairedRatio(result?.variants[variant], noToken)
 }
 
 /** Per framework and variant: the run figures (medians over slices) and the paired ratios. */
