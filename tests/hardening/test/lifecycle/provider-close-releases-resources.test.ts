@@ -6,11 +6,11 @@
  * taken with the emulator already running: `process.getActiveResourcesInfo()` (ref'd handles) and
  * an async_hooks tracker, which also sees the unref'd timers keyless uses.
  */
-import { startEmulator, EMULATOR_SOURCES, type Emulator } from '@keyless/emulator'
+import { EMULATOR_SOURCES } from '@keyless/emulator'
 import { appService, chain, workloadIdentity, type KeylessTokenProvider, type TokenProviderOptions } from 'keyless'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { watchResources } from '../support/active-handles.js'
-import { autoSubjects, clearSourceEnv, directSubjects, stubSourceEnv } from '../support/emulator-sources.js'
+import { autoSubjects, directSubjects, stubSourceEnv, useSourceEmulator } from '../support/emulator-sources.js'
 
 const VAULT = 'https://vault.azure.net/.default'
 const STORAGE = 'https://storage.azure.com/.default'
@@ -18,20 +18,8 @@ const GRAPH = 'https://graph.microsoft.com/.default'
 const ARM = 'https://management.azure.com/.default'
 const OPTIONS: TokenProviderOptions = { forceRefreshIntervalMs: 0, retry: { retries: 5, baseDelayMs: 60_000, minDelayMs: 60_000 } }
 
-let emulator: Emulator
 
-beforeAll(async () => {
-  emulator = await startEmulator()
-})
-beforeEach(() => {
-  clearSourceEnv()
-})
-afterEach(() => {
-  emulator.reset()
-})
-afterAll(async () => {
-  await emulator.close()
-})
+const emulator = useSourceEmulator()
 
 /**
  * Puts `provider` in the busiest state it can be in, then closes it: two cached tokens with their
@@ -41,14 +29,14 @@ afterAll(async () => {
 async function busyThenClose(provider: KeylessTokenProvider | ReturnType<typeof chain>, endpoint: string): Promise<unknown[]> {
   await provider.getToken(VAULT)
   await provider.getToken(STORAGE)
-  const faults = emulator.faultsFor(endpoint as 'imds')
+  const faults = emulator().faultsFor(endpoint as 'imds')
   faults.enqueue({ status: 503 }) // GRAPH: fails, then backs off for a minute
   const backingOff = provider.getToken(GRAPH).then(() => 'resolved', (error: unknown) => error)
-  await emulator.waitForRequests(3)
+  await emulator().waitForRequests(3)
   faults.always({ kind: 'hang' })
   const forced = provider.getToken(VAULT, { forceRefresh: true }).then(() => 'resolved', (error: unknown) => error)
   const hanging = provider.getToken(ARM).then(() => 'resolved', (error: unknown) => error)
-  await emulator.waitForRequests(5)
+  await emulator().waitForRequests(5)
   await provider.close()
   return Promise.all([backingOff, forced, hanging])
 }
@@ -58,7 +46,7 @@ const endpointOf = (source: string): string => (source === 'workload-identity' ?
 describe('lifecycle: close() leaves no timer, socket or handle behind', () => {
   it.each(EMULATOR_SOURCES)('%s, closed with refreshes scheduled, a retry backing off and requests in flight', async (source) => {
     const watch = watchResources()
-    const provider = directSubjects(emulator)
+    const provider = directSubjects(emulator())
       .find((s) => s.source === source)!
       .make(OPTIONS)
     const closePromise = busyThenClose(provider, endpointOf(source))
@@ -72,7 +60,7 @@ describe('lifecycle: close() leaves no timer, socket or handle behind', () => {
 
   it.each(EMULATOR_SOURCES)('auto() → %s, the same', async (source) => {
     const watch = watchResources()
-    const provider = autoSubjects(emulator)
+    const provider = autoSubjects(emulator())
       .find((s) => s.source === source)!
       .make(OPTIONS)
     const endings = await busyThenClose(provider, endpointOf(source))
@@ -84,7 +72,7 @@ describe('lifecycle: close() leaves no timer, socket or handle behind', () => {
 
   it('chain(), closing every member', async () => {
     const watch = watchResources()
-    stubSourceEnv(emulator.envFor('app-service'))
+    stubSourceEnv(emulator().envFor('app-service'))
     const provider = chain(workloadIdentity(), appService(OPTIONS))
     const endings = await busyThenClose(provider, 'app-service')
     expect(endings.every((e) => (e as { code?: string }).code === 'closed')).toBe(true)
@@ -95,7 +83,7 @@ describe('lifecycle: close() leaves no timer, socket or handle behind', () => {
 
   it('the checks see what a live provider holds (control)', async () => {
     const watch = watchResources()
-    const provider = directSubjects(emulator)
+    const provider = directSubjects(emulator())
       .find((s) => s.source === 'workload-identity')!
       .make(OPTIONS)
     await provider.getToken(VAULT)

@@ -4,17 +4,15 @@
  * request: scopes by `getToken` (invalid-scope), identifiers by the factory (config). The
  * emulator's request count stays 0 throughout, for every source, auto() and chain().
  */
-import { startEmulator, type Emulator } from '@keyless/emulator'
 import fc from 'fast-check'
 import { appService, auto, chain, imds, workloadIdentity, type KeylessTokenProvider } from 'keyless'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fuzzParameters } from '@keyless/test-support'
-import { autoSubjects, clearSourceEnv, directSubjects, stubSourceEnv } from '../support/emulator-sources.js'
+import { autoSubjects, directSubjects, stubSourceEnv, useSourceEmulator } from '../support/emulator-sources.js'
 
 const VAULT = 'https://vault.azure.net/.default'
 const CLIENT_ID = '11111111-1111-4111-8111-111111111111'
 
-let emulator: Emulator
 
 /** One control character: C0, DEL or C1, CR and LF weighted up. */
 const control = fc.oneof(
@@ -26,23 +24,12 @@ const control = fc.oneof(
 const poisoned = (valid: string): fc.Arbitrary<string> =>
   fc.tuple(fc.nat({ max: valid.length }), control, fc.constantFrom('', 'X-Injected: 1', ' HTTP/1.1')).map(([at, c, tail]) => valid.slice(0, at) + c + tail + valid.slice(at))
 
-beforeAll(async () => {
-  emulator = await startEmulator()
-})
-beforeEach(() => {
-  clearSourceEnv()
-})
-afterEach(() => {
-  emulator.reset()
-})
-afterAll(async () => {
-  await emulator.close()
-})
+const emulator = useSourceEmulator()
 
 describe('security: control characters in scopes and identifiers are refused before any request', () => {
   it('refuses a scope with a control character in every source, auto() and chain() (fast-check)', async () => {
-    const providers: KeylessTokenProvider[] = [...directSubjects(emulator), ...autoSubjects(emulator)].map((subject) => subject.make())
-    stubSourceEnv(emulator.envFor('app-service'))
+    const providers: KeylessTokenProvider[] = [...directSubjects(emulator()), ...autoSubjects(emulator())].map((subject) => subject.make())
+    stubSourceEnv(emulator().envFor('app-service'))
     const chained = chain(workloadIdentity(), appService())
     await fc.assert(
       fc.asyncProperty(poisoned(VAULT), async (scope) => {
@@ -54,25 +41,25 @@ describe('security: control characters in scopes and identifiers are refused bef
       fuzzParameters(300),
     )
     await Promise.all([...providers, chained].map((provider) => provider.close()))
-    expect(emulator.counters.tokenRequests).toBe(0)
+    expect(emulator().counters.tokenRequests).toBe(0)
   })
 
   it('refuses an identifier with a control character in every source and auto(), by config at creation (fast-check)', () => {
-    const base = emulator.url
-    const wi = emulator.entra
+    const base = emulator().url
+    const wi = emulator().entra
     const makers: [string, string, (id: string) => unknown][] = [
       ['imds clientId', CLIENT_ID, (id) => imds({ endpoint: base, clientId: id })],
       ['imds objectId', CLIENT_ID, (id) => imds({ endpoint: base, objectId: id })],
       ['imds resourceId', '/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/z', (id) => imds({ endpoint: base, resourceId: id })],
-      ['app-service clientId', CLIENT_ID, (id) => appService({ endpoint: emulator.appService.endpoint, header: emulator.appService.header, clientId: id })],
-      ['app-service objectId', CLIENT_ID, (id) => appService({ endpoint: emulator.appService.endpoint, header: emulator.appService.header, objectId: id })],
-      ['app-service resourceId', '/subscriptions/x/rg/y', (id) => appService({ endpoint: emulator.appService.endpoint, header: emulator.appService.header, resourceId: id })],
-      ['app-service 2017 clientId', CLIENT_ID, (id) => (stubSourceEnv(emulator.envFor('app-service-2017')), appService({ clientId: id }))],
+      ['app-service clientId', CLIENT_ID, (id) => appService({ endpoint: emulator().appService.endpoint, header: emulator().appService.header, clientId: id })],
+      ['app-service objectId', CLIENT_ID, (id) => appService({ endpoint: emulator().appService.endpoint, header: emulator().appService.header, objectId: id })],
+      ['app-service resourceId', '/subscriptions/x/rg/y', (id) => appService({ endpoint: emulator().appService.endpoint, header: emulator().appService.header, resourceId: id })],
+      ['app-service 2017 clientId', CLIENT_ID, (id) => (stubSourceEnv(emulator().envFor('app-service-2017')), appService({ clientId: id }))],
       ['workload-identity clientId', wi.clientId, (id) => workloadIdentity({ clientId: id, tenantId: wi.tenantId, tokenFilePath: wi.tokenFile, authorityHost: wi.authorityHost, ca: wi.caPem })],
       ['workload-identity tenantId', wi.tenantId, (id) => workloadIdentity({ clientId: wi.clientId, tenantId: id, tokenFilePath: wi.tokenFile, authorityHost: wi.authorityHost, ca: wi.caPem })],
-      ['workload-identity AZURE_CLIENT_ID', wi.clientId, (id) => (stubSourceEnv({ ...emulator.envFor('workload-identity'), AZURE_CLIENT_ID: id }), workloadIdentity({ ca: wi.caPem }))],
-      ['auto() clientId on IMDS', CLIENT_ID, (id) => (stubSourceEnv(emulator.envFor('imds')), auto({ clientId: id }))],
-      ['auto() AZURE_CLIENT_ID on App Service', CLIENT_ID, (id) => (stubSourceEnv({ ...emulator.envFor('app-service'), AZURE_CLIENT_ID: id }), auto())],
+      ['workload-identity AZURE_CLIENT_ID', wi.clientId, (id) => (stubSourceEnv({ ...emulator().envFor('workload-identity'), AZURE_CLIENT_ID: id }), workloadIdentity({ ca: wi.caPem }))],
+      ['auto() clientId on IMDS', CLIENT_ID, (id) => (stubSourceEnv(emulator().envFor('imds')), auto({ clientId: id }))],
+      ['auto() AZURE_CLIENT_ID on App Service', CLIENT_ID, (id) => (stubSourceEnv({ ...emulator().envFor('app-service'), AZURE_CLIENT_ID: id }), auto())],
     ]
     for (const [name, valid, make] of makers) {
       expect(() => make(valid), `${name} accepts the valid id (control)`).not.toThrow()
@@ -90,6 +77,6 @@ describe('security: control characters in scopes and identifiers are refused bef
         fuzzParameters(100),
       )
     }
-    expect(emulator.counters.tokenRequests).toBe(0)
+    expect(emulator().counters.tokenRequests).toBe(0)
   })
 })

@@ -6,7 +6,7 @@
  * of their serialisations for the secret values.
  */
 import { readFile } from 'node:fs/promises'
-import { EMULATOR_SOURCES, startEmulator, type Emulator, type FaultStep } from '@keyless/emulator'
+import { EMULATOR_SOURCES, type FaultStep } from '@keyless/emulator'
 import { settle, useEngineFakeTimers } from '@keyless/test-support'
 import {
   appService,
@@ -21,8 +21,8 @@ import {
   type ProviderEventName,
   type TokenProviderOptions,
 } from 'keyless'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { autoSubjects, clearSourceEnv, directSubjects, stubSourceEnv, type Subject } from '../support/emulator-sources.js'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { autoSubjects, clearSourceEnv, directSubjects, stubSourceEnv, useSourceEmulator, type Subject } from '../support/emulator-sources.js'
 import { createSecretRecorder, type SecretRecorder } from '../support/secret-recorder.js'
 
 const VAULT = 'https://vault.azure.net/.default'
@@ -30,7 +30,8 @@ const STORAGE = 'https://storage.azure.com/.default'
 const HEADER = 'RECOGNISABLE-HEADER-5d2c91'
 const LEGACY_SECRET = 'RECOGNISABLE-SECRET-0b7e44'
 
-let emulator: Emulator
+const emulator = useSourceEmulator({ appServiceHeader: HEADER, legacySecret: LEGACY_SECRET })
+
 /** The federated assertions (service-account tokens) the emulator wrote, newest last. */
 const assertions: string[] = []
 const assertion = (): string => assertions.at(-1) ?? ''
@@ -44,7 +45,7 @@ interface SweepSubject extends Subject {
   refused(): KeylessTokenProvider
 }
 
-const wi = () => emulator.entra
+const wi = () => emulator().entra
 const secretOf: Record<string, () => string> = {
   imds: () => 'eyJhbGciOiJub25lIn0.IMDS-ECHO.c2ln', // IMDS sends no secret: echo a token-like marker
   'app-service': () => HEADER,
@@ -102,7 +103,7 @@ function next(provider: KeylessTokenProvider, type: ProviderEventName): Promise<
 }
 
 async function sweep(subject: SweepSubject): Promise<void> {
-  const faults = emulator.faultsFor(subject.endpoint)
+  const faults = emulator().faultsFor(subject.endpoint)
   useEngineFakeTimers()
 
   // Every failure class, each tried twice (one retry), then the breaker's fail-fast answer.
@@ -114,7 +115,7 @@ async function sweep(subject: SweepSubject): Promise<void> {
     recorder.record(await provider.getToken(VAULT).then(keep, (e: unknown) => e))
     describeAll(provider)
     await provider.close()
-    emulator.reset()
+    emulator().reset()
   }
 
   // Nothing listening; an invalid scope; a caller's abort; close() while a request hangs.
@@ -129,14 +130,14 @@ async function sweep(subject: SweepSubject): Promise<void> {
   const controller = new AbortController()
   const aborted = hanging.getToken(VAULT, { signal: controller.signal }).catch((e: unknown) => e)
   const closed = hanging.getToken(STORAGE).catch((e: unknown) => e)
-  await emulator.waitForRequests(2)
+  await emulator().waitForRequests(2)
   controller.abort()
   recorder.record(await aborted)
   await hanging.close()
   recorder.record(await closed)
   recorder.record(await hanging.getToken(VAULT).catch((e: unknown) => e))
   describeAll(hanging)
-  emulator.reset()
+  emulator().reset()
 
   // Success: hit, peek, force, claims, the Azure SDK adapter, a background refresh that fails
   // while the cached token is served, then succeeds; an eviction.
@@ -162,8 +163,8 @@ async function sweep(subject: SweepSubject): Promise<void> {
   faults.clear()
   if (subject.endpoint === 'entra') {
     // Half a day later the projected service-account token has expired: the kubelet rotates it.
-    await emulator.entra.rotateServiceAccountToken()
-    assertions.push((await readFile(emulator.entra.tokenFile, 'utf8')).trim())
+    await emulator().entra.rotateServiceAccountToken()
+    assertions.push((await readFile(emulator().entra.tokenFile, 'utf8')).trim())
   }
   const recovered = next(provider, 'refresh-success')
   recorder.record(await settle(recovered, { stepMs: 1000, maxMs: 600_000 }))
@@ -172,7 +173,7 @@ async function sweep(subject: SweepSubject): Promise<void> {
   describeAll(provider)
   await provider.close()
   vi.useRealTimers()
-  emulator.reset()
+  emulator().reset()
 }
 
 /** Asserts nothing recorded so far holds a secret, and that the run did produce what it searched. */
@@ -195,41 +196,35 @@ function expectNoSecret(expectedEvents: readonly string[]): void {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ appServiceHeader: HEADER, legacySecret: LEGACY_SECRET })
-  assertions.push((await readFile(emulator.entra.tokenFile, 'utf8')).trim())
+  assertions.push((await readFile(emulator().entra.tokenFile, 'utf8')).trim())
 })
 beforeEach(() => {
-  clearSourceEnv()
   recorder = createSecretRecorder()
   tokens.clear()
 })
 afterEach(() => {
   recorder.stop()
   vi.useRealTimers()
-  emulator.reset()
-})
-afterAll(async () => {
-  await emulator.close()
 })
 
 const EVERY_EVENT = ['hit', 'miss', 'refresh-start', 'refresh-success', 'refresh-failure', 'retry', 'breaker-open', 'breaker-close', 'evict']
 
 describe('security: no secret in any error, event, log or printout', () => {
   it.each(EMULATOR_SOURCES)('%s: success, every failure class, abort, close, refresh and eviction leak nothing', { timeout: 30_000 }, async (source) => {
-    await sweep(sweepSubject(directSubjects(emulator).find((s) => s.source === source)!))
+    await sweep(sweepSubject(directSubjects(emulator()).find((s) => s.source === source)!))
     expectNoSecret([...EVERY_EVENT, ...EVERY_EVENT.map((name) => `keyless:${name}`)])
     // The secrets did reach the wire, so the sweep could have found them.
     expect(recorder.console.join('\n')).toContain(`token: '${REDACTED}'`)
   })
 
   it.each(EMULATOR_SOURCES)('auto() → %s: the same sweep through auto()', { timeout: 30_000 }, async (source) => {
-    await sweep(sweepSubject(autoSubjects(emulator).find((s) => s.source === source)!))
+    await sweep(sweepSubject(autoSubjects(emulator()).find((s) => s.source === source)!))
     expectNoSecret(['refresh-failure', 'keyless:refresh-success'])
   })
 
   it('chain(): success, a failure passed through and every member unavailable leak nothing', async () => {
     useEngineFakeTimers()
-    stubSourceEnv(emulator.envFor('app-service'))
+    stubSourceEnv(emulator().envFor('app-service'))
     const members = () => [recorder.listen(workloadIdentity()), recorder.listen(appService({ retry: { retries: 0 } }))] as const
     const ok = chain(...members())
     keep(await settle(ok.getToken(VAULT)))
@@ -239,7 +234,7 @@ describe('security: no secret in any error, event, log or printout', () => {
     tokens.add(recorder.record(await settle(toTokenCredential(ok).getToken(VAULT))).token)
     await ok.close()
 
-    emulator.faultsFor('app-service').enqueue({ status: 500, body: { error: HEADER } })
+    emulator().faultsFor('app-service').enqueue({ status: 500, body: { error: HEADER } })
     const failing = chain(...members())
     recorder.record(await settle(failing.getToken(VAULT)).catch((e: unknown) => e))
     recorder.record(failing.describe())

@@ -4,37 +4,29 @@
  * one of exactly the cap is accepted (the boundary); a body that never ends is cut off and its
  * connection closed; a huge error body does not change the status's code. Every source.
  */
-import { createLoopbackCertificates, startEmulator, EMULATOR_SOURCES, type Emulator, type LoopbackCertificates } from '@keyless/emulator'
+import { createLoopbackCertificates, EMULATOR_SOURCES, type LoopbackCertificates } from '@keyless/emulator'
 import { DEFAULT_MAX_BODY_BYTES } from 'keyless'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { clearSourceEnv, directSubjects } from '../support/emulator-sources.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { directSubjects, useSourceEmulator } from '../support/emulator-sources.js'
 import { LOCAL_SOURCES, localProvider, tokenFile } from '../support/local-sources.js'
 import { startLocalServer } from '../support/local-server.js'
 import { printed } from '../support/printed.js'
 
 const VAULT = 'https://vault.azure.net/.default'
 
-let emulator: Emulator
 let certificates: LoopbackCertificates
 let file: Awaited<ReturnType<typeof tokenFile>>
 
+const emulator = useSourceEmulator()
 beforeAll(async () => {
-  emulator = await startEmulator()
   certificates = await createLoopbackCertificates()
   file = await tokenFile('eyJhbGciOiJub25lIn0.e30.c2ln')
 })
-beforeEach(() => {
-  clearSourceEnv()
-})
-afterEach(() => {
-  emulator.reset()
-})
 afterAll(async () => {
   await file.remove()
-  await emulator.close()
 })
 
-const subject = (source: string) => directSubjects(emulator).find((s) => s.source === source)!
+const subject = (source: string) => directSubjects(emulator()).find((s) => s.source === source)!
 const endpointOf = (source: string) => (source === 'workload-identity' ? 'entra' : source) as 'imds' | 'app-service' | 'app-service-2017' | 'entra'
 
 describe('security: response bodies are capped', () => {
@@ -43,11 +35,11 @@ describe('security: response bodies are capped', () => {
   })
 
   it.each(EMULATOR_SOURCES)('%s: a token answer one byte over the cap is bad-response, not retried; one at the cap is accepted', async (source) => {
-    const faults = emulator.faultsFor(endpointOf(source))
+    const faults = emulator().faultsFor(endpointOf(source))
     await using provider = subject(source).make({ retry: { retries: 2 } })
     faults.enqueue({ kind: 'oversized', bytes: DEFAULT_MAX_BODY_BYTES + 1 })
     await expect(provider.getToken(VAULT)).rejects.toMatchObject({ code: 'bad-response', retryable: false })
-    expect(emulator.counters.byEndpoint[endpointOf(source)]).toBe(1)
+    expect(emulator().counters.byEndpoint[endpointOf(source)]).toBe(1)
 
     faults.enqueue({ kind: 'oversized', bytes: DEFAULT_MAX_BODY_BYTES })
     await using fresh = subject(source).make() // the first one's breaker now fails fast
@@ -57,7 +49,7 @@ describe('security: response bodies are capped', () => {
   it.each(EMULATOR_SOURCES)('%s: a huge error body keeps the status\'s code and stays out of the error', async (source) => {
     await using provider = subject(source).make({ retry: { retries: 0 } })
     const marker = 'HUGE-ERROR-BODY-'
-    emulator.faultsFor(endpointOf(source)).enqueue({ status: 400, body: { error: 'invalid_request', error_description: marker.repeat(200_000) } })
+    emulator().faultsFor(endpointOf(source)).enqueue({ status: 400, body: { error: 'invalid_request', error_description: marker.repeat(200_000) } })
     const error = await provider.getToken(VAULT).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'rejected', status: 400 })
     expect(printed(error)).not.toContain(marker)

@@ -2,9 +2,9 @@
  * Every keyless source, and auto() for each, pointed at one emulator: the subjects that the
  * security and lifecycle suites run the same property against.
  */
-import type { Emulator, EmulatorSource, TokenEndpoint } from '@keyless/emulator'
+import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorSource, type TokenEndpoint } from '@keyless/emulator'
 import { appService, auto, imds, SOURCE_VARIABLES, workloadIdentity, type KeylessTokenProvider, type TokenProviderOptions } from 'keyless'
-import { vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest'
 
 /** Every variable a source or auto() reads, cleared before each subject is made. */
 export const SOURCE_ENV_NAMES: readonly string[] = [
@@ -20,6 +20,37 @@ export function clearSourceEnv(): void {
 export function stubSourceEnv(values: Readonly<Record<string, string>>): void {
   clearSourceEnv()
   for (const [name, value] of Object.entries(values)) if (name !== 'NODE_EXTRA_CA_CERTS') vi.stubEnv(name, value)
+}
+
+/**
+ * The emulator of one test file: started before its tests, every source variable cleared before
+ * each test, its faults, request log and counters reset after each, closed after the file.
+ * Returns a getter, since the emulator exists only once `beforeAll` has run.
+ *
+ * @example
+ * ```ts
+ * const emulator = useSourceEmulator({ appServiceHeader: HEADER })
+ * it('...', () => expect(emulator().counters.tokenRequests).toBe(0))
+ * ```
+ */
+export function useSourceEmulator(options?: EmulatorOptions): () => Emulator {
+  let emulator: Emulator | undefined
+  beforeAll(async () => {
+    emulator = await startEmulator(options)
+  })
+  beforeEach(() => {
+    clearSourceEnv()
+  })
+  afterEach(() => {
+    emulator?.reset()
+  })
+  afterAll(async () => {
+    await emulator?.close()
+  })
+  return () => {
+    if (emulator === undefined) throw new Error('useSourceEmulator(): the emulator starts in beforeAll; use it inside hooks and tests')
+    return emulator
+  }
 }
 
 export interface Subject {
