@@ -109,13 +109,24 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const cached = index.get(scope)
     if (cached === undefined) return undefined
     const now = Date.now()
-    if (now >= cached.usableUntil) return undefined
+    if (now >= cached.quietUntil && !checkHit(cached, now)) return undefined
     counters.hits++
-    if (!cached.used) cached.used = true
-    if (now - cached.touchedAt >= LRU_TOUCH_INTERVAL_MS) touch(cached, now)
-    if (now >= cached.refreshAt) refreshIfIdle(cached.entry)
     if (hitWanted()) events.emit('hit', { scope })
     return cached.settled
+  }
+
+  /**
+   * A hit's full checks, run when its quiet period is over: whether the token is still usable;
+   * marking it used; the LRU touch (at most once per second); a refresh past the refresh point
+   * when no timer is left. Then the next quiet period.
+   */
+  function checkHit(cached: CachedToken, now: number): boolean {
+    if (now >= cached.usableUntil) return false
+    cached.used = true
+    if (now - cached.touchedAt >= LRU_TOUCH_INTERVAL_MS) touch(cached, now)
+    if (now >= cached.refreshAt) refreshIfIdle(cached.entry)
+    cached.quietUntil = Math.min(cached.usableUntil, cached.refreshAt, cached.touchedAt + LRU_TOUCH_INTERVAL_MS)
+    return true
   }
 
   async function acquire(scope: string, options: GetTokenOptions = {}): Promise<AccessToken> {
@@ -267,6 +278,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   function applyToken(entry: CacheEntry, token: AccessToken, usableUntil: number, reason: string): void {
     const cached: CachedToken = {
       settled: Promise.resolve(token),
+      quietUntil: 0, // the first hit runs the full checks
       usableUntil,
       refreshAt: token.refreshAt,
       // A fetch some caller waited for is in use; a background refresh is in use once a hit says so.

@@ -87,6 +87,27 @@ describe('createTokenProvider(): cache', () => {
     await provider.close()
   })
 
+  it('updates recency on hits at most once a second, and again once the second has passed', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { maxEntries: 2, random: fixedRandom(0) })
+    const evicted: string[] = []
+    provider.on('evict', (e) => evicted.push(e.scope))
+    const [a, b, c] = ['https://a.example/.default', 'https://b.example/.default', 'https://c.example/.default']
+    await provider.getToken(a)
+    await provider.getToken(b)
+    await provider.getToken(a) // recency: b, a
+    await vi.advanceTimersByTimeAsync(10)
+    await provider.getToken(b) // recency: a, b
+    await vi.advanceTimersByTimeAsync(10)
+    await provider.getToken(a) // within a second of a's last update: recency stays a, b
+    await vi.advanceTimersByTimeAsync(1000)
+    await provider.getToken(a) // a second later: recency b, a
+    await provider.getToken(c)
+    expect(evicted).toEqual([b])
+    expect(source.requests).toHaveLength(3)
+    await provider.close()
+  })
+
   it('rejects a bad scope with invalid-scope and sends nothing', async () => {
     const source = fakeSource()
     const provider = createTokenProvider(source)
