@@ -7,7 +7,13 @@
  * drift in the machine's speed (other tenants, CPU frequency) hits both sides of a ratio alike.
  * `none-again` is a second no-token server: how far it lands from `none` is the noise floor.
  *
- * The emulator (the scenario's own child) is needed only for the servers' warm-up fetches: it must
+ * The servers start one at a time, in an order that rotates from run to run, and each is loaded
+ * for its warm-up as soon as it listens. Started all at once and warmed in turns, the servers
+ * warmed last sat idle for seconds after their start-up token request, and those measured slower
+ * for the rest of the run (docs/benchmarks.md, "Start-up history"); the fixed variant order
+ * handed that to the token variants.
+ *
+ * The emulator (the scenario's own child) is needed only for the servers' start-up fetches: it must
  * see no token request while the load runs.
  *
  * @module
@@ -24,10 +30,13 @@ export const HTTP_CONNECTIONS = 10
 /** The variants of each framework, full and `--quick` (which leaves out the informational ones). */
 export const HTTP_VARIANTS_OF: Record<Framework, { full: readonly HttpVariant[]; quick: readonly HttpVariant[] }> = {
   express: {
-    full: ['none', 'none-again', 'await', 'keyless', 'keyless-middleware', 'azure', 'keyless-switch'],
+    full: ['none', 'none-again', 'connected', 'await', 'keyless', 'keyless-middleware', 'azure', 'keyless-switch'],
     quick: ['none', 'none-again', 'keyless', 'azure'],
   },
-  fastify: { full: ['none', 'none-again', 'await', 'decorated', 'keyless', 'azure', 'keyless-switch'], quick: ['none', 'none-again', 'keyless', 'azure'] },
+  fastify: {
+    full: ['none', 'none-again', 'connected', 'await', 'decorated', 'keyless', 'azure', 'keyless-switch'],
+    quick: ['none', 'none-again', 'keyless', 'azure'],
+  },
 }
 /**
  * What takes one slice per cycle: a variant's server, except `keyless-switch`, whose one server
@@ -68,7 +77,7 @@ export interface HttpResult {
   frameworkVersion: string
   cycles: number
   sliceSec: number
-  /** Token requests the emulator saw from the end of the servers' warm-up fetches to the end of the last slice (should be 0). */
+  /** Token requests the emulator saw while autocannon ran, warm-up loads included (should be 0). */
   upstreamDuringLoad: number
   variants: Partial<Record<HttpSlot, HttpVariantRun>>
 }
@@ -119,21 +128,36 @@ const cpuMicros = (): number => {
 const failedOf = (r: Result): number => r.errors + r.timeouts + r.resets + r.non2xx
 
 /**
- * Runs one framework: starts a server per variant (each fetches and caches its token before it
- * listens), loads each for {@link HTTP_WARM_UP_SEC} (discarded), then runs {@link HTTP_CYCLES}
- * cycles of one {@link HTTP_SLICE_SEC} slice per variant. The emulator's token count is read
- * before the first load and after the last; a server's counters and CPU time around each slice.
+ * Runs one framework: starts a server per variant, one after the other (each makes its start-up
+ * token request before it listens), and loads each for {@link HTTP_WARM_UP_SEC} (discarded) as
+ * soon as it listens; then runs {@link HTTP_CYCLES} cycles of one {@link HTTP_SLICE_SEC} slice per
+ * slot. The emulator's token count is read around every load; a server's counters and CPU time
+ * around each slice.
  */
 export async function httpOverhead(task: { framework: Framework; run: number; quick: boolean }, emulator: EmulatorProcess): Promise<HttpResult> {
   const mode = task.quick ? 'quick' : 'full'
   const variants = HTTP_VARIANTS_OF[task.framework][mode]
-  const started = await Promise.allSettled(
-    variants.map((variant) => startServerProcess({ framework: task.framework, variant, emulatorUrl: emulator.url })),
-  )
-  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+  const load = (url: string, duration: number): Promise<Result> =>
+    autocannon({ url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
+  const tokenRequests = async (): Promise<number> => (await emulator.counters()).tokenRequests
+  let upstreamDuringLoad = 0
+  const servers = new Array<ServerProcess | undefined>(variants.length)
+  const warmUpFailures = new Map<HttpSlot, number>()
   try {
-    const failure = started.find((s) => s.status === 'rejected')
-    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + task.run) % variants.length // the start order rotates with the run
+      const variant = variants[i] as HttpVariant
+      const server = await startServerProcess({ framework: task.framework, variant, emulatorUrl: emulator.url })
+      servers[i] = server
+      const before = await tokenRequests()
+      // keyless-switch warms up both ways its route will run: without the call, then with it.
+      const warmUps: [HttpSlot, boolean | undefined][] = variant === 'keyless-switch' ? [['switch-off', false], ['switch-on', true]] : [[variant, undefined]]
+      for (const [slot, callKeyless] of warmUps) {
+        if (callKeyless !== undefined) await server.callKeyless(callKeyless)
+        warmUpFailures.set(slot, failedOf(await load(server.url, HTTP_WARM_UP_SEC[mode])))
+      }
+      upstreamDuringLoad += (await tokenRequests()) - before
+    }
     const slots = variants.flatMap((variant, i): { key: HttpSlot; server: ServerProcess; callKeyless?: boolean }[] => {
       const server = servers[i] as ServerProcess
       if (variant !== 'keyless-switch') return [{ key: variant, server }]
@@ -142,14 +166,18 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
         { key: 'switch-on', server, callKeyless: true },
       ]
     })
-    const load = (url: string, duration: number): Promise<Result> =>
-      autocannon({ url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
-    const upstreamBefore = (await emulator.counters()).tokenRequests
-    const runs = slots.map((): HttpVariantRun => ({ requestsPerSec: [], serverCpuMicrosPerRequest: [], serverCpu: [], loadCpu: [], failed: 0, served: 0, tokens: 0 }))
-    for (const [i, slot] of slots.entries()) {
-      if (slot.callKeyless !== undefined) await slot.server.callKeyless(slot.callKeyless)
-      ;(runs[i] as HttpVariantRun).failed += failedOf(await load(slot.server.url, HTTP_WARM_UP_SEC[mode]))
-    }
+    const runs = slots.map(
+      (slot): HttpVariantRun => ({
+        requestsPerSec: [],
+        serverCpuMicrosPerRequest: [],
+        serverCpu: [],
+        loadCpu: [],
+        failed: warmUpFailures.get(slot.key) ?? 0,
+        served: 0,
+        tokens: 0,
+      }),
+    )
+    const upstreamBefore = await tokenRequests()
     for (let cycle = 0; cycle < HTTP_CYCLES[mode]; cycle++) {
       for (let k = 0; k < slots.length; k++) {
         // The order rotates with the cycle and the run, so no variant always follows the same one.
@@ -174,17 +202,17 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
         run.tokens += s1.tokens - s0.tokens
       }
     }
-    const upstreamDuringLoad = (await emulator.counters()).tokenRequests - upstreamBefore
+    upstreamDuringLoad += (await tokenRequests()) - upstreamBefore
     return {
       kind: 'http',
-      frameworkVersion: servers[0]?.version ?? '?',
+      frameworkVersion: servers.find((server) => server !== undefined)?.version ?? '?',
       cycles: HTTP_CYCLES[mode],
       sliceSec: HTTP_SLICE_SEC[mode],
       upstreamDuringLoad,
       variants: Object.fromEntries(slots.map((slot, i) => [slot.key, runs[i]])),
     }
   } finally {
-    await Promise.all(servers.map((server) => server.close()))
+    await Promise.all(servers.map(async (server) => server?.close()))
   }
 }
 

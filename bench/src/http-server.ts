@@ -21,7 +21,9 @@ import { azureCredential, HOT_SCOPE, keylessProvider } from './subjects.js'
 export type Framework = 'express' | 'fastify'
 /**
  * `none`: no token; `none-again`: the same server in another process, the A/A control that shows
- * how far two identical servers measure apart; `await`: no token, but one `await` of a promise
+ * how far two identical servers measure apart; `connected`: the no-token server after one outbound
+ * request at start-up, like the token variants' first fetch (see {@link startUpExchange}); `await`:
+ * no token, but one `await` of a promise
  * settled at start-up (what any promise-returning token API costs at the least); `decorated`
  * (Fastify): the same `await`, plus a request decorator nobody calls; `keyless`: the
  * integration as its README recommends it (Express: `bindKeyless(app)`, Fastify: the plugin);
@@ -29,7 +31,7 @@ export type Framework = 'express' | 'fastify'
  * `keyless-switch`: the `keyless` server whose route awaits either the token or a settled promise,
  * switched over IPC between slices, so that the call's own cost is measured in one process.
  */
-export type HttpVariant = 'none' | 'none-again' | 'await' | 'decorated' | 'keyless' | 'keyless-middleware' | 'azure' | 'keyless-switch'
+export type HttpVariant = 'none' | 'none-again' | 'connected' | 'await' | 'decorated' | 'keyless' | 'keyless-middleware' | 'azure' | 'keyless-switch'
 
 /** What `http-load.js` asks the server process to run. */
 export interface ServerTask {
@@ -73,6 +75,26 @@ interface Running {
 /** What the `azure` route awaits: `credential.getToken(scope)` (an `AccessToken`, or null on failure). */
 type GetToken = (scope: string) => Promise<{ token: string } | null>
 
+/**
+ * What the `connected` server does at start-up, in place of a token variant's first fetch: the same
+ * IMDS token request, sent with undici (the HTTP client keyless uses), its answer dropped.
+ *
+ * A Node process that has made an outbound HTTP request may serve its own routes slower afterwards
+ * than one that never has: on this machine, by up to a quarter in some processes and not at all in
+ * others (docs/benchmarks.md, "Start-up history"). The token variants cannot avoid the request;
+ * this server shows what the request alone does to a process that gets no token.
+ */
+async function startUpExchange(emulatorUrl: string): Promise<void> {
+  const { Agent, request } = await import('undici')
+  const url = new URL('/metadata/identity/oauth2/token', emulatorUrl)
+  url.searchParams.set('api-version', '2018-02-01')
+  url.searchParams.set('resource', HOT_SCOPE.slice(0, -'/.default'.length))
+  // The Agent is kept, as a provider keeps its own: its idle socket closes by itself.
+  const { statusCode, body } = await request(url, { dispatcher: new Agent(), headers: { Metadata: 'true' } })
+  await body.text()
+  if (statusCode !== 200) throw new Error(`the start-up exchange got ${statusCode} from the emulator`)
+}
+
 /** The installed version of `framework`, for the report. */
 function versionOf(framework: Framework): string {
   const { version } = createRequire(import.meta.url)(`${framework}/package.json`) as { version: string }
@@ -92,6 +114,7 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
   const azureGet: GetToken | undefined = credential === undefined ? undefined : (scope) => credential.getToken(scope)
+  if (task.variant === 'connected') await startUpExchange(task.emulatorUrl)
 
   if (task.framework === 'express') {
     const { default: express } = await import('express')

@@ -14,7 +14,7 @@ import { median, metric, type Metric } from './stats.js'
 /** Frameworks in their base order (run.ts rotates it from run to run). */
 export const HTTP_FRAMEWORKS = ['express', 'fastify'] as const satisfies readonly Framework[]
 /** Every slot, in report order; a framework runs the ones http-load.ts lists for it. */
-const VARIANTS = ['none', 'none-again', 'await', 'decorated', 'keyless', 'keyless-middleware', 'azure', 'switch-off', 'switch-on'] as const satisfies readonly HttpSlot[]
+const VARIANTS = ['none', 'none-again', 'connected', 'await', 'decorated', 'keyless', 'keyless-middleware', 'azure', 'switch-off', 'switch-on'] as const satisfies readonly HttpSlot[]
 /** keyless req/s ÷ no-token req/s (paired by cycle) must be at least this, per framework. */
 export const HTTP_OVERHEAD_TARGET = 0.97
 
@@ -55,6 +55,7 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
   express: {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
+    connected: 'no token, one outbound request at start-up (the token variants make theirs)',
     await: 'no token, `await` of a settled promise',
     decorated: 'n/a',
     keyless: 'keyless `bindKeyless(app)` + `await requestToken(req, scope)`',
@@ -66,6 +67,7 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
   fastify: {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
+    connected: 'no token, one outbound request at start-up (the token variants make theirs)',
     await: 'no token, `await` of a settled promise',
     decorated: 'no token, `await` of a settled promise, and a request decorator nobody calls',
     keyless: 'keyless plugin `await request.getToken(scope)`',
@@ -224,8 +226,14 @@ export function renderHttpChecks(http: HttpSummary): string[] {
   const tokensMatch = tokenVariants.every(({ v }) => v.tokens === v.served && v.served > 0)
   const shape = HTTP_FRAMEWORKS.map((f) => `${f}: ${http[f].cycles} cycles of ${http[f].sliceSec} s slices per run`).join('; ')
   const lines = [
-    `- Plugin overhead, method: every variant's server up at once, the load moved from one to the next in slices whose order rotates by cycle (${shape}); ` +
+    `- Plugin overhead, method: one server process per variant, started one at a time (the order rotating by run) and warmed as soon as it listens; ` +
+      `then the load moves from one to the next in slices whose order rotates by cycle (${shape}); ` +
       'a ratio divides a slice by the no-token figure of the same cycle (the geometric mean of the two no-token servers), and the run takes the median over cycles.',
+    `- Plugin overhead, start-up history (not run with --quick): a no-token server that made one outbound request at start-up, as the token variants do, measured ` +
+      `${HTTP_FRAMEWORKS.map((f) => {
+        const m = http[f].variants.connected?.vsNone
+        return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers that made none on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
+      }).join(', ')}.`,
     `- Plugin overhead, noise floor (A/A): a second no-token server, identical code in another process, measured ` +
       `${HTTP_FRAMEWORKS.map((f) => `${ratio3(http[f].variants['none-again']?.vsNone.median ?? Number.NaN)} of the first on ${FRAMEWORK_LABELS[f]} (runs ${http[f].variants['none-again']?.vsNone.runs.map(ratio3).join(', ') ?? '—'})`).join(', ')}: ` +
       'a difference of that size between two variants is noise, not cost.',
@@ -235,7 +243,7 @@ export function renderHttpChecks(http: HttpSummary): string[] {
         return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
       }).join(', ')}. ` +
       'The difference from keyless ÷ no token is what holding keyless costs the process, apart from calling it.',
-    `- Plugin overhead: token requests the emulator saw while autocannon ran (warm-up load included, after each server's one warm-up fetch): ${upstream}` +
+    `- Plugin overhead: token requests the emulator saw while autocannon ran (warm-up loads included; each server's start-up request came before its load): ${upstream}` +
       `${upstream === 0 ? ' (every request under load was served from the cache)' : ' (NOT all cache hits!)'}.`,
     `- Plugin overhead: failed requests (errors, timeouts, resets, non-2xx), over all runs: ${failed}${failed === 0 ? '' : ' (the req/s figures count 2xx only)'}.`,
     `- Plugin overhead: tokens the handlers got = handler runs in every token variant: ${tokensMatch ? 'yes' : 'NO'} ` +
