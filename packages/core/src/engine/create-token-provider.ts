@@ -109,7 +109,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const cached = index.get(scope)
     if (cached === undefined) return undefined
     const now = Date.now()
-    if (now >= cached.quietUntil && !checkHit(cached, now)) return undefined
+    // Written as "not before" so that a time that is not a number means "check", never "quiet".
+    if (!(now < cached.quietUntil) && !checkHit(cached, now)) return undefined
     counters.hits++
     if (hitWanted()) events.emit('hit', { scope })
     return cached.settled
