@@ -27,11 +27,12 @@ export type Framework = 'express' | 'fastify'
  * settled at start-up (what any promise-returning token API costs at the least); `decorated`
  * (Fastify): the same `await`, plus a request decorator nobody calls; `keyless`: the
  * integration as its README recommends it (Express: `bindKeyless(app)`, Fastify: the plugin);
+ * `keyless-again`: the same in another process (the target takes both, as the baseline takes two);
  * `keyless-middleware` (Express): `app.use(keyless())` instead; `azure`: `ManagedIdentityCredential.getToken`;
  * `keyless-switch`: the `keyless` server whose route awaits either the token or a settled promise,
  * switched over IPC between slices, so that the call's own cost is measured in one process.
  */
-export type HttpVariant = 'none' | 'none-again' | 'connected' | 'await' | 'decorated' | 'keyless' | 'keyless-middleware' | 'azure' | 'keyless-switch'
+export type HttpVariant = 'none' | 'none-again' | 'connected' | 'await' | 'decorated' | 'keyless' | 'keyless-again' | 'keyless-middleware' | 'azure' | 'keyless-switch'
 
 /** What `http-load.js` asks the server process to run. */
 export interface ServerTask {
@@ -109,7 +110,8 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   }
   // The token is fetched once before the server listens, so every request under load is a hit.
   const switched = task.variant === 'keyless-switch'
-  const provider = task.variant === 'keyless' || task.variant === 'keyless-middleware' || switched ? await keylessProvider(task.emulatorUrl) : undefined
+  const keyless = task.variant === 'keyless' || task.variant === 'keyless-again'
+  const provider = keyless || task.variant === 'keyless-middleware' || switched ? await keylessProvider(task.emulatorUrl) : undefined
   await provider?.getToken(HOT_SCOPE)
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
