@@ -110,8 +110,8 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   }
   // The token is fetched once before the server listens, so every request under load is a hit.
   const switched = task.variant === 'keyless-switch'
-  const keyless = task.variant === 'keyless' || task.variant === 'keyless-again'
-  const provider = keyless || task.variant === 'keyless-middleware' || switched ? await keylessProvider(task.emulatorUrl) : undefined
+  const keylessServer = task.variant === 'keyless' || task.variant === 'keyless-again'
+  const provider = keylessServer || task.variant === 'keyless-middleware' || switched ? await keylessProvider(task.emulatorUrl) : undefined
   await provider?.getToken(HOT_SCOPE)
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
