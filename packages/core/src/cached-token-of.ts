@@ -35,7 +35,6 @@ export function mayUseCachedToken(options: GetTokenOptions | undefined): boolean
  */
 export function cachedTokenOf(provider: TokenProvider, scope: string, options?: GetTokenOptions): Promise<AccessToken> | undefined {
   if (!mayUseCachedToken(options)) return undefined
-  const withHitPath = provider as TokenProvider & { cachedToken?(scope: string): Promise<AccessToken> | undefined }
-  if (typeof withHitPath.cachedToken === 'function') return withHitPath.cachedToken(scope)
+  if (typeof provider.cachedToken === 'function') return provider.cachedToken(scope)
   return provider.peekToken?.(scope) !== undefined ? provider.getToken(scope) : undefined
 }

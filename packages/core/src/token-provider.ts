@@ -47,4 +47,10 @@ export interface TokenProvider {
   getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken>
   /** The cached token for `scope` if it is usable now; synchronous, no I/O, never starts a fetch. */
   peekToken?(scope: string): AccessToken | undefined
+  /**
+   * `getToken(scope)`'s cache hit alone: the promise it would return for a usable cached token
+   * (counted as a hit), or `undefined`, with no other effect, when it would have to fetch or fail.
+   * Integrations call it through `cachedTokenOf()`, which falls back to `peekToken`.
+   */
+  cachedToken?(scope: string): Promise<AccessToken> | undefined
 }

@@ -18,7 +18,7 @@ export interface ChainProvider extends TokenProvider {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-type Member = TokenProvider & { cachedToken?(scope: string): Promise<AccessToken> | undefined; describe?(): string; close?(): Promise<void> }
+type Member = TokenProvider & { describe?(): string; close?(): Promise<void> }
 
 /**
  * Tries the providers in order and remembers the first that gives a token: later calls go
