@@ -89,6 +89,12 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 /** Three decimals: the target sits at 0.97, where two would round a miss into a pass. */
 const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '—')
 
+/**
+ * A figure of a variant that runs as two server processes: the geometric mean of both, or the
+ * first alone when the second did not run (`--quick`, results from before it existed).
+ */
+const ofTwoServers = (first: number, second: number | undefined): number => (second === undefined ? first : Math.sqrt(first * second))
+
 /** The median over cycles of `run`'s req/s ÷ `base`'s req/s in the same cycle. */
 function pairedRatio(run: Pick<HttpVariantRun, 'requestsPerSec'> | undefined, base: Pick<HttpVariantRun, 'requestsPerSec'> | undefined): number {
   if (run === undefined || base === undefined) return Number.NaN
@@ -107,7 +113,7 @@ function pairedVsNone(result: HttpResult | undefined, variant: HttpSlot): number
   const noToken =
     none === undefined || again === undefined
       ? none
-      : { requestsPerSec: none.requestsPerSec.map((a, cycle) => Math.sqrt(a * (again.requestsPerSec[cycle] ?? Number.NaN))) }
+      : { requestsPerSec: none.requestsPerSec.map((a, cycle) => ofTwoServers(a, again.requestsPerSec[cycle] ?? Number.NaN)) }
   return pairedRatio(result?.variants[variant], noToken)
 }
 
@@ -141,10 +147,7 @@ export function summarizeHttp(records: RunRecord[]): HttpSummary {
       ? metric(runs.map((r) => pairedRatio(r?.variants['switch-on'], r?.variants['switch-off'])))
       : undefined
     const overhead = metric(
-      runs.map((r) => {
-        const first = pairedVsNone(r, 'keyless')
-        return r?.variants['keyless-again'] === undefined ? first : Math.sqrt(first * pairedVsNone(r, 'keyless-again'))
-      }),
+      runs.map((r) => ofTwoServers(pairedVsNone(r, 'keyless'), r?.variants['keyless-again'] === undefined ? undefined : pairedVsNone(r, 'keyless-again'))),
     )
     summary[framework] = {
       callAlone,
@@ -182,9 +185,7 @@ export function httpTargets(http: HttpSummary): Target[] {
 /** keyless's req/s: the geometric mean of the two keyless servers' medians (the first alone when there is one). */
 function keylessRequestsPerSec(http: HttpSummary, framework: Framework): number {
   const v = http[framework].variants
-  const first = v.keyless?.requestsPerSec.median ?? Number.NaN
-  const second = v['keyless-again']?.requestsPerSec.median
-  return second === undefined ? first : Math.sqrt(first * second)
+  return ofTwoServers(v.keyless?.requestsPerSec.median ?? Number.NaN, v['keyless-again']?.requestsPerSec.median)
 }
 
 /** The plugin-overhead table: one row per framework. */
