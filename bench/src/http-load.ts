@@ -82,7 +82,8 @@ export interface HttpResult {
   variants: Partial<Record<HttpSlot, HttpVariantRun>>
 }
 
-interface ServerProcess {
+/** A variant's server process, as {@link startServerProcess} gives it. */
+export interface ServerProcess {
   /** The route's URL on 127.0.0.1. */
   readonly url: string
   readonly version: string
@@ -94,9 +95,12 @@ interface ServerProcess {
 
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url))
 
-async function startServerProcess(task: ServerTask): Promise<ServerProcess> {
-  // execArgv: [] so the server never inherits flags meant for the scenario process.
-  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/**
+ * Forks `http-server.js` for `task` and resolves once it listens. `execArgv`: Node flags of the
+ * server alone, none by default, so that it never inherits flags meant for this process.
+ */
+export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = []): Promise<ServerProcess> {
+  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const { url, version } = await new Promise<{ url: string; version: string }>((resolve, reject) => {
     const onMessage = (message: ServerReply): void => {
       if (message.type === 'ready') resolve(message)
@@ -120,12 +124,17 @@ async function startServerProcess(task: ServerTask): Promise<ServerProcess> {
   }
 }
 
+/** autocannon's load on `url` for `duration` seconds: {@link HTTP_CONNECTIONS} connections, one request in flight on each. */
+export const load = (url: string, duration: number): Promise<Result> =>
+  autocannon({ url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
+
 const cpuMicros = (): number => {
   const { user, system } = process.cpuUsage()
   return user + system
 }
 
-const failedOf = (r: Result): number => r.errors + r.timeouts + r.resets + r.non2xx
+/** Errors, timeouts, resets and non-2xx responses of one load. */
+export const failedOf = (r: Result): number => r.errors + r.timeouts + r.resets + r.non2xx
 
 /**
  * Runs one framework: starts a server per variant, one after the other (each makes its start-up
@@ -137,8 +146,6 @@ const failedOf = (r: Result): number => r.errors + r.timeouts + r.resets + r.non
 export async function httpOverhead(task: { framework: Framework; run: number; quick: boolean }, emulator: EmulatorProcess): Promise<HttpResult> {
   const mode = task.quick ? 'quick' : 'full'
   const variants = HTTP_VARIANTS_OF[task.framework][mode]
-  const load = (url: string, duration: number): Promise<Result> =>
-    autocannon({ url, connections: HTTP_CONNECTIONS, pipelining: 1, duration, sampleInt: SAMPLE_MS, timeout: 10 })
   const tokenRequests = async (): Promise<number> => (await emulator.counters()).tokenRequests
   let upstreamDuringLoad = 0
   const servers = new Array<ServerProcess | undefined>(variants.length)

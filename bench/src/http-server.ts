@@ -14,7 +14,7 @@
  */
 import { loopbackGuardActive } from './loopback-guard.js'
 import { createRequire } from 'node:module'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { azureCredential, HOT_SCOPE, keylessProvider } from './subjects.js'
 
 /** The web frameworks the scenario loads. */
@@ -34,11 +34,16 @@ export type Framework = 'express' | 'fastify'
  */
 export type HttpVariant = 'none' | 'none-again' | 'connected' | 'await' | 'decorated' | 'keyless' | 'keyless-again' | 'keyless-middleware' | 'azure' | 'keyless-switch'
 
-/** What `http-load.js` asks the server process to run. */
+/** What `http-load.js` (or `start-up-history.js`) asks the server process to run. */
 export interface ServerTask {
   framework: Framework
   variant: HttpVariant
   emulatorUrl: string
+  /**
+   * `start-up-history.js` only: once it listens, the server opens one TCP connection to its own
+   * port and closes it, before it reports ready. The least outbound traffic a process can have.
+   */
+  selfConnect?: boolean
 }
 
 /** Counters of the server process, read between load phases. */
@@ -94,6 +99,18 @@ async function startUpExchange(emulatorUrl: string): Promise<void> {
   const { statusCode, body } = await request(url, { dispatcher: new Agent(), headers: { Metadata: 'true' } })
   await body.text()
   if (statusCode !== 200) throw new Error(`the start-up exchange got ${statusCode} from the emulator`)
+}
+
+/** {@link ServerTask.selfConnect}: connects to the route's own host and port, then closes at once. */
+async function connectOnce(url: string): Promise<void> {
+  const { hostname, port } = new URL(url)
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('error', reject)
+  })
 }
 
 /** The installed version of `framework`, for the report. */
@@ -213,6 +230,7 @@ try {
   if (!loopbackGuardActive()) throw new Error('the loopback guard is not installed; refusing to run')
   const task = JSON.parse(process.argv[2] ?? '{}') as ServerTask
   const { url, running } = await start(task)
+  if (task.selfConnect === true) await connectOnce(url)
   const version = versionOf(task.framework)
   let closing = false
   const shutdown = async (): Promise<void> => {
