@@ -55,7 +55,7 @@ interface Arm {
   readonly execArgv: readonly string[]
 }
 
-function arm(key: string, startUp: keyof typeof START_UPS, idleFirst: boolean, execArgv: readonly string[] = []): Arm {
+function makeArm(key: string, startUp: keyof typeof START_UPS, idleFirst: boolean, execArgv: readonly string[] = []): Arm {
   const { label, variant, selfConnect } = START_UPS[startUp]
   const flags = execArgv.length === 0 ? '' : `, \`${execArgv.join(' ')}\``
   return { key, label: `${label}, ${idleFirst ? 'idle first' : 'loaded at once'}${flags}`, variant, selfConnect, idleFirst, execArgv }
@@ -63,14 +63,14 @@ function arm(key: string, startUp: keyof typeof START_UPS, idleFirst: boolean, e
 
 const NO_MEMORY_REDUCER = ['--no-memory-reducer']
 const ARMS: readonly Arm[] = [
-  arm('baseline', 'nothing', false),
-  arm('idle', 'nothing', true),
-  arm('self', 'self-connect', false),
-  arm('self-idle', 'self-connect', true),
-  arm('self-idle-nmr', 'self-connect', true, NO_MEMORY_REDUCER),
-  arm('request', 'request', false),
-  arm('request-idle', 'request', true),
-  arm('request-idle-nmr', 'request', true, NO_MEMORY_REDUCER),
+  makeArm('baseline', 'nothing', false),
+  makeArm('idle', 'nothing', true),
+  makeArm('self', 'self-connect', false),
+  makeArm('self-idle', 'self-connect', true),
+  makeArm('self-idle-nmr', 'self-connect', true, NO_MEMORY_REDUCER),
+  makeArm('request', 'request', false),
+  makeArm('request-idle', 'request', true),
+  makeArm('request-idle-nmr', 'request', true, NO_MEMORY_REDUCER),
 ]
 const PROCESSES_PER_ARM = 2
 const CYCLES = 6
