@@ -44,6 +44,13 @@ export interface ServerTask {
    * port and closes it, before it reports ready. The least outbound traffic a process can have.
    */
   selfConnect?: boolean
+  /**
+   * `start-up-history.js` only: how the `connected` server makes its start-up request. `undici`
+   * (the default, as in the bench): {@link startUpExchange}. `provider`: a keyless provider's
+   * first fetch, the same request as the token variants'; the provider is then held, never
+   * called again, and the route gets no token.
+   */
+  startUpFetch?: 'undici' | 'provider'
 }
 
 /** Counters of the server process, read between load phases. */
@@ -133,7 +140,9 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
   const azureGet: GetToken | undefined = credential === undefined ? undefined : (scope) => credential.getToken(scope)
-  if (task.variant === 'connected') await startUpExchange(task.emulatorUrl)
+  const held = task.variant === 'connected' && task.startUpFetch === 'provider' ? await keylessProvider(task.emulatorUrl) : undefined
+  if (held !== undefined) await held.getToken(HOT_SCOPE)
+  else if (task.variant === 'connected') await startUpExchange(task.emulatorUrl)
 
   if (task.framework === 'express') {
     const { default: express } = await import('express')
@@ -177,6 +186,7 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await provider?.close()
+      await held?.close()
     }
     return { url: `http://127.0.0.1:${port}${ROUTE}`, running: { stats: () => ({ ...counts }), close } }
   }
@@ -220,6 +230,7 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   const close = async (): Promise<void> => {
     await app.close()
     await provider?.close()
+    await held?.close()
   }
   return { url, running: { stats: () => ({ ...counts }), close } }
 }

@@ -16,7 +16,10 @@
  * - *request*: the bench's `connected` server, one IMDS token request to the emulator with undici
  *   at start-up; loaded as soon as it listens, as the bench loads its servers;
  * - *request-idle*, *request-idle-nmr*: the same request, then idle, without and with the memory
- *   reducer.
+ *   reducer;
+ * - *provider*: a keyless provider fetches the token at start-up, exactly as the `keyless`
+ *   variant's provider does, and is then held, never called again; loaded at once. It is the
+ *   `keyless` server without the plugin and without the call on each request.
  *
  * Two processes per arm. The arms loaded at once start first, each warmed up as soon as it
  * listens; then the idle arms start, and each is warmed up once it has been idle long enough.
@@ -26,7 +29,7 @@
  * median over cycles. The server CPU time per request comes from the server's own counters.
  *
  * Usage: `pnpm bench:start-up-history [--framework fastify|express] [--idle-sec N]`, or after a
- * build `node bench/dist/start-up-history.js …`. About 4 minutes.
+ * build `node bench/dist/start-up-history.js …`. About 5 minutes.
  *
  * @module
  */
@@ -35,30 +38,32 @@ import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startEmulatorProcess } from './emulator-client.js'
 import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, startServerProcess, type ServerProcess } from './http-load.js'
-import type { Framework, HttpVariant } from './http-server.js'
+import type { Framework, HttpVariant, ServerTask } from './http-server.js'
 import { median } from './stats.js'
 
-/** What a server does once it listens, before its first load. */
+/** What a server does at start-up, before its first load. */
 const START_UPS = {
   nothing: { label: 'no connection', variant: 'none', selfConnect: false },
   'self-connect': { label: 'one TCP connection to itself', variant: 'none', selfConnect: true },
-  request: { label: 'one token request (undici) to the emulator', variant: 'connected', selfConnect: false },
-} as const satisfies Record<string, { label: string; variant: HttpVariant; selfConnect: boolean }>
+  request: { label: 'one token request (undici) to the emulator', variant: 'connected', selfConnect: false, startUpFetch: 'undici' },
+  provider: { label: 'one token fetch by a keyless provider, held but unused', variant: 'connected', selfConnect: false, startUpFetch: 'provider' },
+} as const satisfies Record<string, Pick<ServerTask, 'variant' | 'selfConnect' | 'startUpFetch'> & { label: string }>
 
 interface Arm {
   readonly key: string
   readonly label: string
   readonly variant: HttpVariant
   readonly selfConnect: boolean
+  readonly startUpFetch: 'undici' | 'provider' | undefined
   /** Left idle for `--idle-sec` after start-up before its first load; else loaded as soon as it listens. */
   readonly idleFirst: boolean
   readonly execArgv: readonly string[]
 }
 
 function makeArm(key: string, startUp: keyof typeof START_UPS, idleFirst: boolean, execArgv: readonly string[] = []): Arm {
-  const { label, variant, selfConnect } = START_UPS[startUp]
+  const { label, variant, selfConnect, startUpFetch }: Pick<ServerTask, 'variant' | 'selfConnect' | 'startUpFetch'> & { label: string } = START_UPS[startUp]
   const flags = execArgv.length === 0 ? '' : `, \`${execArgv.join(' ')}\``
-  return { key, label: `${label}, ${idleFirst ? 'idle first' : 'loaded at once'}${flags}`, variant, selfConnect, idleFirst, execArgv }
+  return { key, label: `${label}, ${idleFirst ? 'idle first' : 'loaded at once'}${flags}`, variant, selfConnect, startUpFetch, idleFirst, execArgv }
 }
 
 const NO_MEMORY_REDUCER = ['--no-memory-reducer']
@@ -71,6 +76,7 @@ const ARMS: readonly Arm[] = [
   makeArm('request', 'request', false),
   makeArm('request-idle', 'request', true),
   makeArm('request-idle-nmr', 'request', true, NO_MEMORY_REDUCER),
+  makeArm('provider', 'provider', false),
 ]
 const PROCESSES_PER_ARM = 2
 const CYCLES = 6
@@ -110,7 +116,9 @@ const emulator = await startEmulatorProcess()
 const servers: Server[] = []
 try {
   const start = async (arm: Arm): Promise<Server> => {
-    const child = await startServerProcess({ framework, variant: arm.variant, emulatorUrl: emulator.url, selfConnect: arm.selfConnect }, arm.execArgv)
+    const { variant, selfConnect, startUpFetch } = arm
+    const task: ServerTask = { framework, variant, emulatorUrl: emulator.url, selfConnect, ...(startUpFetch === undefined ? {} : { startUpFetch }) }
+    const child = await startServerProcess(task, arm.execArgv)
     const server: Server = { arm, process: child, startedAt: performance.now(), requestsPerSec: [], cpuMicrosPerRequest: [], idleSec: Number.NaN, failed: 0 }
     servers.push(server)
     return server
