@@ -21,10 +21,10 @@ import { azureCredential, HOT_SCOPE, keylessProvider } from './subjects.js'
 export type Framework = 'express' | 'fastify'
 /**
  * `none`: no token; `none-again`: the same server in another process, the A/A control that shows
- * how far two identical servers measure apart; `connected`: the no-token server after one outbound
- * request at start-up, like the token variants' first fetch (see {@link startUpExchange}); `await`:
- * no token, but one `await` of a promise
- * settled at start-up (what any promise-returning token API costs at the least); `decorated`
+ * how far two identical servers measure apart; `connected`: the no-token server holding a keyless
+ * provider that made the token variants' start-up fetch and is never called again (see
+ * {@link ServerTask.startUpFetch}); `await`: no token, but one `await` of a promise settled at
+ * start-up (what any promise-returning token API costs at the least); `decorated`
  * (Fastify): the same `await`, plus a request decorator nobody calls; `keyless`: the
  * integration as its README recommends it (Express: `bindKeyless(app)`, Fastify: the plugin);
  * `keyless-again`: the same in another process (the target takes both, as the baseline takes two);
@@ -45,12 +45,13 @@ export interface ServerTask {
    */
   selfConnect?: boolean
   /**
-   * `start-up-history.js` only: how the `connected` server makes its start-up request. `undici`
-   * (the default, as in the bench): {@link startUpExchange}. `provider`: a keyless provider's
-   * first fetch, the same request as the token variants'; the provider is then held, never
-   * called again, and the route gets no token.
+   * How the `connected` server makes its start-up request. `provider` (the default, the bench's):
+   * a keyless provider's first fetch, exactly as the token variants make theirs; the provider is
+   * then held, never called again, and the route gets no token. That is the `keyless` server
+   * without keyless on the request path. `undici` (`start-up-history.js` only): the bare
+   * request of {@link startUpExchange}.
    */
-  startUpFetch?: 'undici' | 'provider'
+  startUpFetch?: 'provider' | 'undici'
 }
 
 /** Counters of the server process, read between load phases. */
@@ -89,13 +90,13 @@ interface Running {
 type GetToken = (scope: string) => Promise<{ token: string } | null>
 
 /**
- * What the `connected` server does at start-up, in place of a token variant's first fetch: the same
+ * The `connected` server's start-up request with `startUpFetch: 'undici'`: the token variants'
  * IMDS token request, sent with undici (the HTTP client keyless uses), its answer dropped.
  *
- * A Node process that has made an outbound HTTP request may serve its own routes slower afterwards
+ * A Node process that has made an outbound request may serve its own routes slower afterwards
  * than one that never has: on this machine, by up to a quarter in some processes and not at all in
  * others (docs/benchmarks.md, "Start-up history"). The token variants cannot avoid the request;
- * this server shows what the request alone does to a process that gets no token.
+ * the `connected` server shows what it does to a process that gets no token.
  */
 async function startUpExchange(emulatorUrl: string): Promise<void> {
   const { Agent, request } = await import('undici')
@@ -140,7 +141,7 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   const credential = task.variant === 'azure' ? await azureCredential(task.emulatorUrl) : undefined
   await credential?.getToken(HOT_SCOPE)
   const azureGet: GetToken | undefined = credential === undefined ? undefined : (scope) => credential.getToken(scope)
-  const held = task.variant === 'connected' && task.startUpFetch === 'provider' ? await keylessProvider(task.emulatorUrl) : undefined
+  const held = task.variant === 'connected' && task.startUpFetch !== 'undici' ? await keylessProvider(task.emulatorUrl) : undefined
   if (held !== undefined) await held.getToken(HOT_SCOPE)
   else if (task.variant === 'connected') await startUpExchange(task.emulatorUrl)
 

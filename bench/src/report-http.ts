@@ -60,7 +60,7 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
   express: {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
-    connected: 'no token, one outbound request at start-up (the token variants make theirs)',
+    connected: 'no token, holding a keyless provider after its start-up fetch',
     await: 'no token, `await` of a settled promise',
     decorated: 'n/a',
     keyless: 'keyless `bindKeyless(app)` + `await requestToken(req, scope)`',
@@ -73,7 +73,7 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
   fastify: {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
-    connected: 'no token, one outbound request at start-up (the token variants make theirs)',
+    connected: 'no token, holding a keyless provider after its start-up fetch',
     await: 'no token, `await` of a settled promise',
     decorated: 'no token, `await` of a settled promise, and a request decorator nobody calls',
     keyless: 'keyless plugin `await request.getToken(scope)`',
@@ -256,7 +256,7 @@ export function renderHttpChecks(http: HttpSummary): string[] {
     `- Plugin overhead, method: one server process per variant, started one at a time (the order rotating by run) and warmed as soon as it listens; ` +
       `then the load moves from one to the next in slices whose order rotates by cycle (${shape}); ` +
       'a ratio divides a slice by the no-token figure of the same cycle (the geometric mean of the two no-token servers), and the run takes the median over cycles.',
-    `- Plugin overhead, start-up history (not run with --quick): a no-token server that made one outbound request at start-up, as the token variants do, measured ` +
+    `- Plugin overhead, start-up history (not run with --quick): a no-token server holding a keyless provider that made the token variants' start-up fetch (no plugin, no call per request) measured ` +
       `${HTTP_FRAMEWORKS.map((f) => {
         const m = http[f].variants.connected?.vsNone
         return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers that made none on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`

@@ -13,13 +13,15 @@
  *   process, no HTTP client, no bytes sent); loaded as soon as it listens;
  * - *self-idle*: the same connection, then idle for `--idle-sec` seconds;
  * - *self-idle-nmr*: *self-idle* with V8's memory reducer turned off (`--no-memory-reducer`);
- * - *request*: the bench's `connected` server, one IMDS token request to the emulator with undici
- *   at start-up; loaded as soon as it listens, as the bench loads its servers;
+ * - *request*: one IMDS token request to the emulator with undici at start-up (the bench's
+ *   `connected` server until 2026-11-30); loaded as soon as it listens, as the bench loads its
+ *   servers;
  * - *request-idle*, *request-idle-nmr*: the same request, then idle, without and with the memory
  *   reducer;
  * - *provider*: a keyless provider fetches the token at start-up, exactly as the `keyless`
  *   variant's provider does, and is then held, never called again; loaded at once. It is the
- *   `keyless` server without the plugin and without the call on each request.
+ *   `keyless` server without the plugin and without the call on each request (the bench's
+ *   `connected` server).
  *
  * Two processes per arm. The arms loaded at once start first, each warmed up as soon as it
  * listens; then the idle arms start, and each is warmed up once it has been idle long enough.
