@@ -136,6 +136,39 @@ const cpuMicros = (): number => {
 /** Errors, timeouts, resets and non-2xx responses of one load. */
 export const failedOf = (r: Result): number => r.errors + r.timeouts + r.resets + r.non2xx
 
+/** One measured slice: {@link load} for `sec` seconds, with the server's counters read around it. */
+export interface Slice {
+  /** 2xx responses ÷ seconds. */
+  requestsPerSec: number
+  failed: number
+  /** Handler runs, and tokens they got, during the slice. */
+  served: number
+  tokens: number
+  /** CPU time of the server process, and of this (autocannon's) process, µs; wall time, µs. */
+  serverCpuMicros: number
+  loadCpuMicros: number
+  wallMicros: number
+}
+
+/** Loads `server` for `sec` seconds and reads its counters and CPU time, and this process's, around the load. */
+export async function loadSlice(server: ServerProcess, sec: number): Promise<Slice> {
+  const s0 = await server.stats()
+  const c0 = cpuMicros()
+  const t0 = process.hrtime.bigint()
+  const measured = await load(server.url, sec)
+  const s1 = await server.stats()
+  const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3
+  return {
+    requestsPerSec: measured['2xx'] / measured.duration,
+    failed: failedOf(measured),
+    served: s1.served - s0.served,
+    tokens: s1.tokens - s0.tokens,
+    serverCpuMicros: s1.cpuMicros - s0.cpuMicros,
+    loadCpuMicros: cpuMicros() - c0,
+    wallMicros,
+  }
+}
+
 /**
  * Runs one framework: starts a server per variant, one after the other (each makes its start-up
  * token request before it listens), and loads each for {@link HTTP_WARM_UP_SEC} (discarded) as
@@ -192,21 +225,14 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
         const { server, callKeyless } = slots[i] as (typeof slots)[number]
         const run = runs[i] as HttpVariantRun
         if (callKeyless !== undefined) await server.callKeyless(callKeyless)
-        const s0 = await server.stats()
-        const c0 = cpuMicros()
-        const t0 = process.hrtime.bigint()
-        const measured = await load(server.url, HTTP_SLICE_SEC[mode])
-        const s1 = await server.stats()
-        const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3
-        const served = s1.served - s0.served
-        const serverCpuMicros = s1.cpuMicros - s0.cpuMicros
-        run.requestsPerSec.push(measured['2xx'] / measured.duration)
-        run.serverCpuMicrosPerRequest.push(serverCpuMicros / Math.max(1, served))
-        run.serverCpu.push(serverCpuMicros / wallMicros)
-        run.loadCpu.push((cpuMicros() - c0) / wallMicros)
-        run.failed += failedOf(measured)
-        run.served += served
-        run.tokens += s1.tokens - s0.tokens
+        const slice = await loadSlice(server, HTTP_SLICE_SEC[mode])
+        run.requestsPerSec.push(slice.requestsPerSec)
+        run.serverCpuMicrosPerRequest.push(slice.serverCpuMicros / Math.max(1, slice.served))
+        run.serverCpu.push(slice.serverCpuMicros / slice.wallMicros)
+        run.loadCpu.push(slice.loadCpuMicros / slice.wallMicros)
+        run.failed += slice.failed
+        run.served += slice.served
+        run.tokens += slice.tokens
       }
     }
     upstreamDuringLoad += (await tokenRequests()) - upstreamBefore

@@ -103,7 +103,7 @@ async function startUpExchange(emulatorUrl: string): Promise<void> {
   const url = new URL('/metadata/identity/oauth2/token', emulatorUrl)
   url.searchParams.set('api-version', '2018-02-01')
   url.searchParams.set('resource', HOT_SCOPE.slice(0, -'/.default'.length))
-  // The Agent is kept, as a provider keeps its own: its idle socket closes by itself.
+  // The Agent is not closed, as a provider does not close its own: its idle socket closes by itself.
   const { statusCode, body } = await request(url, { dispatcher: new Agent(), headers: { Metadata: 'true' } })
   await body.text()
   if (statusCode !== 200) throw new Error(`the start-up exchange got ${statusCode} from the emulator`)

@@ -93,10 +93,10 @@ const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toF
  * A figure of a variant that runs as two server processes: the geometric mean of both, or the
  * first alone when the second did not run (`--quick`, results from before it existed).
  */
-const ofTwoServers = (first: number, second: number | undefined): number => (second === undefined ? first : Math.sqrt(first * second))
+export const ofTwoServers = (first: number, second: number | undefined): number => (second === undefined ? first : Math.sqrt(first * second))
 
 /** The median over cycles of `run`'s req/s ÷ `base`'s req/s in the same cycle. */
-function pairedRatio(run: Pick<HttpVariantRun, 'requestsPerSec'> | undefined, base: Pick<HttpVariantRun, 'requestsPerSec'> | undefined): number {
+export function pairedRatio(run: Pick<HttpVariantRun, 'requestsPerSec'> | undefined, base: Pick<HttpVariantRun, 'requestsPerSec'> | undefined): number {
   if (run === undefined || base === undefined) return Number.NaN
   return median(run.requestsPerSec.map((rps, cycle) => rps / (base.requestsPerSec[cycle] ?? Number.NaN)).filter(Number.isFinite))
 }

@@ -39,8 +39,9 @@ import './loopback-guard.js'
 import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startEmulatorProcess } from './emulator-client.js'
-import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, startServerProcess, type ServerProcess } from './http-load.js'
+import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, loadSlice, startServerProcess, type ServerProcess } from './http-load.js'
 import type { Framework, HttpVariant, ServerTask } from './http-server.js'
+import { ofTwoServers, pairedRatio } from './report-http.js'
 import { median } from './stats.js'
 
 /** What a server does at start-up, before its first load. */
@@ -141,12 +142,10 @@ try {
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     for (let k = 0; k < servers.length; k++) {
       const server = servers[(k + cycle) % servers.length] as Server
-      const before = await server.process.stats()
-      const result = await load(server.process.url, SLICE_SEC)
-      const after = await server.process.stats()
-      server.failed += failedOf(result)
-      server.requestsPerSec[cycle] = result['2xx'] / result.duration
-      server.cpuMicrosPerRequest[cycle] = (after.cpuMicros - before.cpuMicros) / Math.max(1, after.served - before.served)
+      const slice = await loadSlice(server.process, SLICE_SEC)
+      server.failed += slice.failed
+      server.requestsPerSec[cycle] = slice.requestsPerSec
+      server.cpuMicrosPerRequest[cycle] = slice.serverCpuMicros / Math.max(1, slice.served)
     }
   }
 } finally {
@@ -155,8 +154,9 @@ try {
 }
 
 const baseline = servers.filter((s) => s.arm.key === 'baseline')
-const baselineOf = (cycle: number): number => Math.sqrt(baseline.reduce((product, s) => product * (s.requestsPerSec[cycle] as number), 1))
-const ratioOf = (server: Server): number => median(server.requestsPerSec.map((rps, cycle) => rps / baselineOf(cycle)))
+const [first, second] = baseline as [Server, Server]
+const baselineRun = { requestsPerSec: first.requestsPerSec.map((rps, cycle) => ofTwoServers(rps, second.requestsPerSec[cycle])) }
+const ratioOf = (server: Server): number => pairedRatio(server, baselineRun)
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
 
 const lines = [
