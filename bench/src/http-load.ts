@@ -45,6 +45,12 @@ export const HTTP_VARIANTS_OF: Record<Framework, { full: readonly HttpVariant[];
 export type HttpSlot = Exclude<HttpVariant, 'keyless-switch'> | 'switch-off' | 'switch-on'
 /** Per server, seconds of load before the cycles (JIT, connections); discarded. */
 export const HTTP_WARM_UP_SEC = { full: 0.75, quick: 0.25 }
+/**
+ * Full garbage collections every server runs after its warm-up, before a second warm-up and the
+ * cycles ({@link settle}). Three, because V8 keeps an unused map through two full GCs
+ * (`--retain-maps-for-n-gc`, 2 by default) and lets it go at the third.
+ */
+export const SETTLE_FULL_GCS = 3
 /** Cycles of slices, and seconds per slice, full and `--quick`. */
 export const HTTP_CYCLES = { full: 6, quick: 3 }
 export const HTTP_SLICE_SEC = { full: 1, quick: 0.5 }
@@ -79,6 +85,8 @@ export interface HttpResult {
   sliceSec: number
   /** Token requests the emulator saw while autocannon ran, warm-up loads included (should be 0). */
   upstreamDuringLoad: number
+  /** The fewest full GCs any server ran in {@link settle} (0 if a server could not run them). */
+  settleFullGcs: number
   variants: Partial<Record<HttpSlot, HttpVariantRun>>
 }
 
@@ -90,6 +98,8 @@ export interface ServerProcess {
   stats(): Promise<ServerStats>
   /** `keyless-switch` only: whether the route gets its token from keyless from now on. */
   callKeyless(on: boolean): Promise<void>
+  /** Runs `times` full garbage collections in the server; resolves with how many it ran. */
+  fullGc(times: number): Promise<number>
   close(): Promise<void>
 }
 
@@ -97,10 +107,11 @@ const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url))
 
 /**
  * Forks `http-server.js` for `task` and resolves once it listens. `execArgv`: Node flags of the
- * server alone, none by default, so that it never inherits flags meant for this process.
+ * server besides `--expose-gc` (which {@link ServerProcess.fullGc} needs), none by default, so
+ * that it never inherits flags meant for this process.
  */
 export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = []): Promise<ServerProcess> {
-  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], { execArgv: ['--expose-gc', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const { url, version } = await new Promise<{ url: string; version: string }>((resolve, reject) => {
     const onMessage = (message: ServerReply): void => {
       if (message.type === 'ready') resolve(message)
@@ -120,6 +131,7 @@ export async function startServerProcess(task: ServerTask, execArgv: readonly st
     version,
     stats: async () => (await channel.ask<{ stats: ServerStats }>('stats')).stats,
     callKeyless: async (on) => void (await channel.ask('call-keyless', { on })),
+    fullGc: async (times) => (await channel.ask<{ fullGcs: number }>('full-gc', { times })).fullGcs,
     close: () => channel.close(),
   }
 }
@@ -170,11 +182,28 @@ export async function loadSlice(server: ServerProcess, sec: number): Promise<Sli
 }
 
 /**
+ * Brings a warmed server to the state a long-running one is in: {@link SETTLE_FULL_GCS} full
+ * garbage collections, then another warm-up load, discarded (code that the collections made V8
+ * throw away is compiled again). Resolves with the collections run and the warm-up's failures.
+ *
+ * Why: a Node server that has not yet run a full collection with no `nextTick` callback queued
+ * serves this route faster than it will for the rest of its life (http-server.js, `fullGc`).
+ * These collections took two fresh no-token Fastify servers from about 56 000 to 45 000 and
+ * 47 000 req/s. Unsettled, the no-token servers were measured in that passing state, and most
+ * servers that fetched a token at start-up were not (docs/benchmarks.md, "Start-up history").
+ * Settled, every server is measured in the same, lasting state.
+ */
+export async function settle(server: ServerProcess, sec: number): Promise<{ fullGcs: number; failed: number }> {
+  const fullGcs = await server.fullGc(SETTLE_FULL_GCS)
+  return { fullGcs, failed: failedOf(await load(server.url, sec)) }
+}
+
+/**
  * Runs one framework: starts a server per variant, one after the other (each makes its start-up
  * token request before it listens), and loads each for {@link HTTP_WARM_UP_SEC} (discarded) as
- * soon as it listens; then runs {@link HTTP_CYCLES} cycles of one {@link HTTP_SLICE_SEC} slice per
- * slot. The emulator's token count is read around every load; a server's counters and CPU time
- * around each slice.
+ * soon as it listens; then {@link settle}s every server, and runs {@link HTTP_CYCLES} cycles of
+ * one {@link HTTP_SLICE_SEC} slice per slot. The emulator's token count is read around every load;
+ * a server's counters and CPU time around each slice.
  */
 export async function httpOverhead(task: { framework: Framework; run: number; quick: boolean }, emulator: EmulatorProcess): Promise<HttpResult> {
   const mode = task.quick ? 'quick' : 'full'
@@ -198,6 +227,15 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       }
       upstreamDuringLoad += (await tokenRequests()) - before
     }
+    let settleFullGcs = Number.POSITIVE_INFINITY
+    const before = await tokenRequests()
+    for (let i = 0; i < variants.length; i++) {
+      const settled = await settle(servers[i] as ServerProcess, HTTP_WARM_UP_SEC[mode])
+      settleFullGcs = Math.min(settleFullGcs, settled.fullGcs)
+      const slot: HttpSlot = variants[i] === 'keyless-switch' ? 'switch-on' : (variants[i] as Exclude<HttpVariant, 'keyless-switch'>)
+      warmUpFailures.set(slot, (warmUpFailures.get(slot) ?? 0) + settled.failed)
+    }
+    upstreamDuringLoad += (await tokenRequests()) - before
     const slots = variants.flatMap((variant, i): { key: HttpSlot; server: ServerProcess; callKeyless?: boolean }[] => {
       const server = servers[i] as ServerProcess
       if (variant !== 'keyless-switch') return [{ key: variant, server }]
@@ -242,6 +280,7 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       cycles: HTTP_CYCLES[mode],
       sliceSec: HTTP_SLICE_SEC[mode],
       upstreamDuringLoad,
+      settleFullGcs,
       variants: Object.fromEntries(slots.map((slot, i) => [slot.key, runs[i]])),
     }
   } finally {

@@ -65,12 +65,17 @@ export interface ServerStats {
 }
 
 /** IPC from `http-load.js` to the server process. */
-export type ServerRequest = { type: 'stats'; id: number } | { type: 'call-keyless'; id: number; on: boolean } | { type: 'close' }
+export type ServerRequest =
+  | { type: 'stats'; id: number }
+  | { type: 'call-keyless'; id: number; on: boolean }
+  | { type: 'full-gc'; id: number; times: number }
+  | { type: 'close' }
 /** IPC from the server process: ready (route URL, framework version), counters, or a start-up failure. */
 export type ServerReply =
   | { type: 'ready'; url: string; version: string }
   | { type: 'stats'; id: number; stats: ServerStats }
   | { type: 'call-keyless'; id: number }
+  | { type: 'full-gc'; id: number; fullGcs: number }
   | { type: 'failed'; error: string }
 
 /** The route and its body: identical in every variant, so only getting the token differs. */
@@ -238,6 +243,28 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
 
 const send = (reply: ServerReply): void => void process.send?.(reply)
 
+/**
+ * Runs `times` full garbage collections with the `gc()` that `--expose-gc` gives (the bench starts
+ * its servers with it), and resolves with how many ran (0 without the flag).
+ *
+ * They run from `setImmediate`, when no `process.nextTick` callback is queued. An IPC message is
+ * handled inside a tick, and while one tick object is alive V8 keeps the hidden class (map) of
+ * Node's tick objects; with none alive, a full collection drops it, Node makes a new one at the
+ * next `nextTick`, and a Fastify server serves this route about a fifth slower from then on. A
+ * server meets that collection sooner or later on its own (the memory reducer runs one in idle
+ * time); `settle` in http-load.js brings it to every server before the cycles.
+ */
+function fullGc(times: number): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      if (gc === undefined) return resolve(0)
+      for (let i = 0; i < times; i++) gc()
+      resolve(times)
+    }),
+  )
+}
+
 try {
   if (!loopbackGuardActive()) throw new Error('the loopback guard is not installed; refusing to run')
   const task = JSON.parse(process.argv[2] ?? '{}') as ServerTask
@@ -259,6 +286,8 @@ try {
     } else if (message.type === 'call-keyless') {
       callKeyless = message.on
       send({ type: 'call-keyless', id: message.id })
+    } else if (message.type === 'full-gc') {
+      void fullGc(message.times).then((fullGcs) => send({ type: 'full-gc', id: message.id, fullGcs }))
     } else if (message.type === 'close') void shutdown()
   })
   process.on('disconnect', () => void shutdown())

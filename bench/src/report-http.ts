@@ -44,6 +44,8 @@ export type HttpSummary = Record<
     cycles: number
     sliceSec: number
     upstreamDuringLoad: number
+    /** The fewest full GCs any server of any run ran before its cycles (`settle` in http-load.js). */
+    settleFullGcs: number
     variants: Partial<Record<HttpSlot, HttpSlotSummary>>
     /** Per run: the median over cycles of `switch-on` ÷ `switch-off` req/s: keyless's call alone, in one process. */
     callAlone: Metric | undefined
@@ -156,6 +158,8 @@ export function summarizeHttp(records: RunRecord[]): HttpSummary {
       cycles: first?.cycles ?? 0,
       sliceSec: first?.sliceSec ?? 0,
       upstreamDuringLoad: sum(runs.map((r) => r?.upstreamDuringLoad ?? 0)),
+      // Results written before the settle step have no count: 0, as for a server that ran none.
+      settleFullGcs: Math.min(...runs.map((r) => r?.settleFullGcs ?? 0)),
       variants,
     }
   }
@@ -254,6 +258,8 @@ export function renderHttpChecks(http: HttpSummary): string[] {
   const shape = HTTP_FRAMEWORKS.map((f) => `${f}: ${http[f].cycles} cycles of ${http[f].sliceSec} s slices per run`).join('; ')
   const lines = [
     `- Plugin overhead, method: one server process per variant, started one at a time (the order rotating by run) and warmed as soon as it listens; ` +
+      `then every server is settled: ${Math.min(...HTTP_FRAMEWORKS.map((f) => http[f].settleFullGcs))} full GCs (at least, in every server), run when no nextTick callback is queued, and a second warm-up, ` +
+      'so that no server is measured in the faster state of a process that has not run a full GC yet (docs/benchmarks.md, "Start-up history"); ' +
       `then the load moves from one to the next in slices whose order rotates by cycle (${shape}); ` +
       'a ratio divides a slice by the no-token figure of the same cycle (the geometric mean of the two no-token servers), and the run takes the median over cycles.',
     `- Plugin overhead, start-up history (not run with --quick): a no-token server holding a keyless provider that made the token variants' start-up fetch (no plugin, no call per request) measured ` +
@@ -277,7 +283,8 @@ export function renderHttpChecks(http: HttpSummary): string[] {
         const m = http[f].callAlone
         return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
       }).join(', ')}. ` +
-      'The difference from keyless ÷ no token is what holding keyless costs the process, apart from calling it.',
+      'Settled, the switched server has measured alike in both modes and above servers that call keyless on every request, ' +
+      'so this figure does not isolate the cost of the call (docs/benchmarks.md, "Start-up history").',
     `- Plugin overhead: token requests the emulator saw while autocannon ran (warm-up loads included; each server's start-up request came before its load): ${upstream}` +
       `${upstream === 0 ? ' (every request under load was served from the cache)' : ' (NOT all cache hits!)'}.`,
     `- Plugin overhead: failed requests (errors, timeouts, resets, non-2xx), over all runs: ${failed}${failed === 0 ? '' : ' (the req/s figures count 2xx only)'}.`,

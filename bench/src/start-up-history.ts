@@ -30,8 +30,13 @@
  * mean of the two baseline processes' req/s in the same cycle, and a process's figure is the
  * median over cycles. The server CPU time per request comes from the server's own counters.
  *
- * Usage: `pnpm bench:start-up-history [--framework fastify|express] [--idle-sec N]`, or after a
- * build `node bench/dist/start-up-history.js …`. About 5 minutes.
+ * With `--settle`, every server is settled after the warm-ups as the bench settles its servers
+ * (`settle` in http-load.js: full GCs while no `nextTick` callback is queued, then a second
+ * warm-up). The arms then measure within a few per cent of one another: what told them apart
+ * was whether the process had run such a collection yet (docs/benchmarks.md).
+ *
+ * Usage: `pnpm bench:start-up-history [--framework fastify|express] [--idle-sec N] [--settle]`, or
+ * after a build `node bench/dist/start-up-history.js …`. About 5 minutes.
  *
  * @module
  */
@@ -39,7 +44,7 @@ import './loopback-guard.js'
 import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startEmulatorProcess } from './emulator-client.js'
-import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, loadSlice, startServerProcess, type ServerProcess } from './http-load.js'
+import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, loadSlice, settle, SETTLE_FULL_GCS, startServerProcess, type ServerProcess } from './http-load.js'
 import type { Framework, HttpVariant, ServerTask } from './http-server.js'
 import { ofTwoServers, pairedRatio } from './report-http.js'
 import { median } from './stats.js'
@@ -98,7 +103,7 @@ interface Server {
   failed: number
 }
 
-function parseArgs(argv: readonly string[]): { framework: Framework; idleSec: number } {
+function parseArgs(argv: readonly string[]): { framework: Framework; idleSec: number; settled: boolean } {
   const args = argv.filter((arg) => arg !== '--')
   const valueOf = (flag: string): string | undefined => {
     const at = args.indexOf(flag)
@@ -108,13 +113,13 @@ function parseArgs(argv: readonly string[]): { framework: Framework; idleSec: nu
   if (framework !== 'fastify' && framework !== 'express') throw new Error('--framework takes fastify or express')
   const idleSec = Number(valueOf('--idle-sec') ?? 8)
   if (!(idleSec >= 0)) throw new Error('--idle-sec takes a number of seconds ≥ 0')
-  const known = new Set(['--framework', framework, '--idle-sec', valueOf('--idle-sec')])
+  const known = new Set(['--framework', framework, '--idle-sec', valueOf('--idle-sec'), '--settle'])
   const unknown = args.filter((arg) => !known.has(arg))
-  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')}; usage: start-up-history.js [--framework fastify|express] [--idle-sec N]`)
-  return { framework, idleSec }
+  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')}; usage: start-up-history.js [--framework fastify|express] [--idle-sec N] [--settle]`)
+  return { framework, idleSec, settled: args.includes('--settle') }
 }
 
-const { framework, idleSec } = parseArgs(process.argv.slice(2))
+const { framework, idleSec, settled } = parseArgs(process.argv.slice(2))
 const emulator = await startEmulatorProcess()
 const servers: Server[] = []
 try {
@@ -139,6 +144,8 @@ try {
     await sleep(Math.max(0, server.startedAt + idleSec * 1000 - performance.now()))
     await warmUp(server)
   }
+  // --settle: what the bench does before its cycles; every arm then starts from the same state.
+  if (settled) for (const server of servers) server.failed += (await settle(server.process, HTTP_WARM_UP_SEC.full)).failed
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     for (let k = 0; k < servers.length; k++) {
       const server = servers[(k + cycle) % servers.length] as Server
@@ -162,7 +169,7 @@ const fixed = (value: number, digits: number): string => (Number.isFinite(value)
 const lines = [
   `# Start-up history: ${framework}, ${new Date().toISOString()}`,
   '',
-  `Node ${process.version} · ${os.cpus()[0]?.model ?? '?'} · ${os.cpus().length} cores · idle ${idleSec} s · ${CYCLES} cycles of ${SLICE_SEC} s slices · ${HTTP_CONNECTIONS} connections · baseline ${fixed(median(baseline.flatMap((s) => s.requestsPerSec)), 0)} req/s`,
+  `Node ${process.version} · ${os.cpus()[0]?.model ?? '?'} · ${os.cpus().length} cores · idle ${idleSec} s · ${settled ? `settled (${SETTLE_FULL_GCS} full GCs and a second warm-up in every server)` : 'not settled'} · ${CYCLES} cycles of ${SLICE_SEC} s slices · ${HTTP_CONNECTIONS} connections · baseline ${fixed(median(baseline.flatMap((s) => s.requestsPerSec)), 0)} req/s`,
   '',
   '| Before its first load, the server… | req/s ÷ baseline, process 1 | process 2 | server CPU µs per request, process 1 | process 2 | idle before the first load, s |',
   '|---|--:|--:|--:|--:|--:|',
