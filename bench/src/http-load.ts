@@ -95,6 +95,8 @@ export interface ServerProcess {
   /** The route's URL on 127.0.0.1. */
   readonly url: string
   readonly version: string
+  /** The server's process id (with a {@link Launcher}, the launcher's, which runs Node in-process). */
+  readonly pid: number
   stats(): Promise<ServerStats>
   /** `keyless-switch` only: whether the route gets its token from keyless from now on. */
   callKeyless(on: boolean): Promise<void>
@@ -106,12 +108,25 @@ export interface ServerProcess {
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url))
 
 /**
+ * A program that runs the server's Node under it (`instructions.js`: Valgrind): `executable`,
+ * then `args`, then this Node's path and its flags.
+ */
+export interface Launcher {
+  readonly executable: string
+  readonly args: readonly string[]
+}
+
+/**
  * Forks `http-server.js` for `task` and resolves once it listens. `execArgv`: Node flags of the
  * server besides `--expose-gc` (which {@link ServerProcess.fullGc} needs), none by default, so
- * that it never inherits flags meant for this process.
+ * that it never inherits flags meant for this process. `launcher`: see {@link Launcher}.
  */
-export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = []): Promise<ServerProcess> {
-  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], { execArgv: ['--expose-gc', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = [], launcher?: Launcher): Promise<ServerProcess> {
+  const nodeArgs = ['--expose-gc', ...execArgv]
+  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], {
+    ...(launcher === undefined ? { execArgv: nodeArgs } : { execPath: launcher.executable, execArgv: [...launcher.args, process.execPath, ...nodeArgs] }),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const { url, version } = await new Promise<{ url: string; version: string }>((resolve, reject) => {
     const onMessage = (message: ServerReply): void => {
       if (message.type === 'ready') resolve(message)
@@ -129,6 +144,7 @@ export async function startServerProcess(task: ServerTask, execArgv: readonly st
   return {
     url,
     version,
+    pid: child.pid as number,
     stats: async () => (await channel.ask<{ stats: ServerStats }>('stats')).stats,
     callKeyless: async (on) => void (await channel.ask('call-keyless', { on })),
     fullGc: async (times) => (await channel.ask<{ fullGcs: number }>('full-gc', { times })).fullGcs,
