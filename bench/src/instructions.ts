@@ -31,7 +31,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startEmulatorProcess } from './emulator-client.js'
 import { num } from './format.js'
-import { failedOf, load, settle, SETTLE_FULL_GCS, startServerProcess } from './http-load.js'
+import { failedOf, HTTP_VARIANTS_OF, load, settle, SETTLE_FULL_GCS, startServerProcess } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
 import { median } from './stats.js'
 
@@ -57,6 +57,8 @@ const { values } = parseArgs({
 const framework = values.framework as Framework
 if (framework !== 'fastify' && framework !== 'express') throw new Error('--framework is fastify or express')
 const variants = values.variants.split(',') as HttpVariant[]
+const unknown = variants.filter((variant) => !HTTP_VARIANTS_OF[framework].full.includes(variant))
+if (unknown.length > 0) throw new Error(`--variants: ${unknown.join(', ')} not among ${framework}'s: ${HTTP_VARIANTS_OF[framework].full.join(', ')}`)
 const processes = Number(values.processes)
 const sec = Number(values.sec)
 if (!(Number.isInteger(processes) && processes >= 1) || !(sec > 0)) throw new Error('--processes is a whole number ≥ 1, --sec a number > 0')
