@@ -160,7 +160,15 @@ async function hotAlloc(task: Extract<ScenarioTask, { kind: 'hot-alloc' }>, emul
 }
 
 async function scaling(task: Extract<ScenarioTask, { kind: 'scaling' }>, emulator: EmulatorProcess): Promise<ScalingResult> {
-  const many = Array.from({ length: SCOPES }, (_, i) => `https://bench-scope-${String(i).padStart(4, '0')}.example.net/.default`)
+  // Flat strings, as a service's scopes are (literals, or read from configuration): JSON.parse makes
+  // flat strings, where a template literal makes a cons string. keyless validates a scope (which
+  // flattens a cons string in place) and a GC may then point some references at the flat copy and
+  // leave others on the cons wrapper: every hit then compares two string objects instead of one
+  // pointer. With cons strings, keyless's 1000-scope ratio measured about 0.05 higher and the floor's
+  // about 0.1 higher (docs/benchmarks.md, "Scope strings").
+  const many: string[] = JSON.parse(
+    JSON.stringify(Array.from({ length: SCOPES }, (_, i) => `https://bench-scope-${String(i).padStart(4, '0')}.example.net/.default`)),
+  ) as string[]
   // One array of 1000 per kind: the first N scopes round-robin. Same loop, same array length: only the data differs.
   const arrays = SCALING_SCOPES.map((count) => Array.from({ length: SCOPES }, (_, i) => many[i % count] as string))
   // keyless with maxEntries 2000, so none of the 1000 scopes is evicted; or the floor's Map of 1000.
