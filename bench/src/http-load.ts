@@ -214,6 +214,21 @@ export async function settle(server: ServerProcess, sec: number): Promise<{ full
   return { fullGcs, failed: failedOf(await load(server.url, sec)) }
 }
 
+/** A slot of a variant's server: its key, and for `keyless-switch` the mode its route runs in. */
+interface SlotOf {
+  key: HttpSlot
+  callKeyless?: boolean
+}
+
+/** The slots a variant's server takes: one, or for `keyless-switch` two, without the call then with it. */
+function slotsOf(variant: HttpVariant): SlotOf[] {
+  if (variant !== 'keyless-switch') return [{ key: variant }]
+  return [
+    { key: 'switch-off', callKeyless: false },
+    { key: 'switch-on', callKeyless: true },
+  ]
+}
+
 /**
  * Runs one framework: starts a server per variant, one after the other (each makes its start-up
  * token request before it listens), and loads each for {@link HTTP_WARM_UP_SEC} (discarded) as
@@ -236,10 +251,9 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       servers[i] = server
       const before = await tokenRequests()
       // keyless-switch warms up both ways its route will run: without the call, then with it.
-      const warmUps: [HttpSlot, boolean | undefined][] = variant === 'keyless-switch' ? [['switch-off', false], ['switch-on', true]] : [[variant, undefined]]
-      for (const [slot, callKeyless] of warmUps) {
+      for (const { key, callKeyless } of slotsOf(variant)) {
         if (callKeyless !== undefined) await server.callKeyless(callKeyless)
-        warmUpFailures.set(slot, failedOf(await load(server.url, HTTP_WARM_UP_SEC[mode])))
+        warmUpFailures.set(key, failedOf(await load(server.url, HTTP_WARM_UP_SEC[mode])))
       }
       upstreamDuringLoad += (await tokenRequests()) - before
     }
@@ -248,18 +262,12 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
     for (let i = 0; i < variants.length; i++) {
       const settled = await settle(servers[i] as ServerProcess, HTTP_WARM_UP_SEC[mode])
       settleFullGcs = Math.min(settleFullGcs, settled.fullGcs)
-      const slot: HttpSlot = variants[i] === 'keyless-switch' ? 'switch-on' : (variants[i] as Exclude<HttpVariant, 'keyless-switch'>)
+      // The settle warm-up runs in the mode the server's own warm-up left it in: its last slot.
+      const slot = (slotsOf(variants[i] as HttpVariant).at(-1) as SlotOf).key
       warmUpFailures.set(slot, (warmUpFailures.get(slot) ?? 0) + settled.failed)
     }
     upstreamDuringLoad += (await tokenRequests()) - before
-    const slots = variants.flatMap((variant, i): { key: HttpSlot; server: ServerProcess; callKeyless?: boolean }[] => {
-      const server = servers[i] as ServerProcess
-      if (variant !== 'keyless-switch') return [{ key: variant, server }]
-      return [
-        { key: 'switch-off', server, callKeyless: false },
-        { key: 'switch-on', server, callKeyless: true },
-      ]
-    })
+    const slots = variants.flatMap((variant, i) => slotsOf(variant).map((slot) => ({ ...slot, server: servers[i] as ServerProcess })))
     const runs = slots.map(
       (slot): HttpVariantRun => ({
         requestsPerSec: [],
