@@ -11,6 +11,13 @@
  * and GC helpers) are reported apart, as they move with timing. Kernel time (the `writev` that
  * sends a response, the network stack) is not counted: Valgrind sees user space only.
  *
+ * Each process is also given its *state* (docs/benchmarks.md, "Start-up history"). A settled
+ * server runs V8's runtime for the computed keys of Node's tick-object literal on every
+ * `process.nextTick`; a server still in its fresh state does not. The instructions in
+ * `Runtime_DefineKeyedOwnPropertyInLiteral` alone, per request, tell the two apart (thousands
+ * against none). Under Valgrind the settle step has once left a server fresh, so the report says
+ * which state each process was in, and counts compare only within one state.
+ *
  * What it does not show: time. Two servers that run the same instructions can differ in speed
  * (caches, branch prediction, the kernel), and on this VM the req/s gap is larger than the
  * instruction gap (docs/benchmarks.md, "Instructions per request").
@@ -43,7 +50,19 @@ interface Count {
   main: number
   /** The other threads' instructions per request served. */
   others: number
+  /** Main-thread instructions per request in {@link SETTLED_MARKER} itself: 0 in a fresh server. */
+  marker: number
 }
+
+/**
+ * The V8 runtime function a settled server calls for each computed key of Node's tick-object
+ * literal (`{ [async_id_symbol]: …, [trigger_async_id_symbol]: …, callback, args }`), on every
+ * `process.nextTick`: once the literal's map has been collected, its feedback is megamorphic and
+ * optimized code no longer defines those keys inline.
+ */
+const SETTLED_MARKER = 'Runtime_DefineKeyedOwnPropertyInLiteral'
+/** Per request, at or above this many instructions in {@link SETTLED_MARKER}, a process is settled. */
+const SETTLED_MIN = 100
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'), // `pnpm bench:instructions -- …` passes the `--` on
@@ -77,19 +96,32 @@ function runs(command: string): boolean {
  * The instructions in callgrind's last dump of process `pid`, by thread (`--separate-threads`
  * writes one file per thread and dump: `cg.PID.DUMP-THREAD`). Thread 01 is Node's main thread.
  */
-function lastDump(dir: string, pid: number): { main: number; others: number } {
+function lastDump(dir: string, pid: number): { main: number; others: number; marker: number } {
   const files = readdirSync(dir).filter((name) => name.startsWith(`cg.${pid}.`))
   const dumpOf = (name: string): number => Number(name.slice(`cg.${pid}.`.length).split('-')[0])
   const last = Math.max(...files.map(dumpOf))
   let main = 0
   let others = 0
+  let marker = 0
   for (const name of files.filter((file) => dumpOf(file) === last)) {
     const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, name), 'utf8'))
     if (totals === null) throw new Error(`no totals in callgrind's ${name}`)
-    if (name.endsWith('-01')) main += Number(totals[1])
-    else others += Number(totals[1])
+    if (name.endsWith('-01')) {
+      main += Number(totals[1])
+      marker = selfInstructions(join(dir, name), SETTLED_MARKER)
+    } else others += Number(totals[1])
   }
-  return { main, others }
+  return { main, others, marker }
+}
+
+/** The instructions spent in the function named `symbol` itself, from `callgrind_annotate`'s flat profile of `file`. */
+function selfInstructions(file: string, symbol: string): number {
+  const flat = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const line = flat.split('\n').find((row) => row.includes(`::${symbol}(`) || row.includes(`:${symbol} `))
+  if (line === undefined) return 0
+  const count = Number(line.trim().split(/\s+/)[0]?.replaceAll(',', ''))
+  if (!Number.isFinite(count)) throw new Error(`callgrind_annotate's line for ${symbol} has no count: ${line}`)
+  return count
 }
 
 async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string): Promise<Count> {
@@ -110,8 +142,8 @@ async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string):
     execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' })
     if (failed > 0) throw new Error(`${variant}: ${failed} requests failed`)
     const served = after.served - before.served
-    const { main, others } = lastDump(dir, server.pid)
-    return { variant, served, main: main / served, others: others / served }
+    const { main, others, marker } = lastDump(dir, server.pid)
+    return { variant, served, main: main / served, others: others / served, marker: marker / served }
   } finally {
     await server.close()
   }
@@ -129,7 +161,7 @@ try {
   for (let round = 0; round < processes; round++) {
     for (const variant of variants) {
       const count = await countOne(variant, emulator.url, dir)
-      process.stderr.write(`${variant}: ${num(count.main)} main-thread instructions per request (${count.served} requests)\n`)
+      process.stderr.write(`${variant}: ${num(count.main)} main-thread instructions per request (${count.served} requests), ${stateOf(count)}\n`)
       counts.push(count)
     }
   }
@@ -138,19 +170,28 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
+/** A process's state, with its {@link SETTLED_MARKER} instructions per request. */
+function stateOf(count: Count): string {
+  return `${count.marker >= SETTLED_MIN ? 'settled' : 'fresh'} (${num(count.marker)})`
+}
+
 const baseline = median(counts.filter((count) => count.variant === 'none').map((count) => count.main))
 const lines = [
-  `# Instructions per request, ${framework} (callgrind, ${processes} process${processes === 1 ? '' : 'es'} per variant, ${sec} s loads, servers settled)`,
+  `# Instructions per request, ${framework} (callgrind, ${processes} process${processes === 1 ? '' : 'es'} per variant, ${sec} s loads, settle step run)`,
   '',
-  `| variant | main thread, per request | ${Number.isFinite(baseline) ? '÷ `none` | ' : ''}each process | other threads, per request |`,
-  `|---|--:|${Number.isFinite(baseline) ? '--:|' : ''}---|---|`,
+  `| variant | main thread, per request | ${Number.isFinite(baseline) ? '÷ `none` | ' : ''}each process | each process's state (${SETTLED_MARKER}, per request) | other threads, per request |`,
+  `|---|--:|${Number.isFinite(baseline) ? '--:|' : ''}---|---|---|`,
 ]
 for (const variant of variants) {
   const mine = counts.filter((count) => count.variant === variant)
   const main = median(mine.map((count) => count.main))
   const ratio = Number.isFinite(baseline) ? ` ${(main / baseline).toFixed(3)}× |` : ''
   lines.push(
-    `| \`${variant}\` | ${num(main)} |${ratio} ${mine.map((count) => num(count.main)).join(', ')} | ${mine.map((count) => num(count.others)).join(', ')} |`,
+    `| \`${variant}\` | ${num(main)} |${ratio} ${mine.map((count) => num(count.main)).join(', ')} | ${mine.map(stateOf).join(', ')} | ${mine.map((count) => num(count.others)).join(', ')} |`,
   )
+}
+const states = new Set(counts.map((count) => count.marker >= SETTLED_MIN))
+if (states.size > 1) {
+  lines.push('', 'The processes ran in different states: compare counts only between processes in the same state.')
 }
 process.stdout.write(`${lines.join('\n')}\n`)
