@@ -50,7 +50,7 @@ interface Count {
   main: number
   /** The other threads' instructions per request served. */
   others: number
-  /** Main-thread instructions per request in {@link SETTLED_MARKER} itself: 0 in a fresh server. */
+  /** Main-thread instructions per request in {@link SETTLED_MARKER} itself: near 0 in a fresh server. */
   marker: number
 }
 
