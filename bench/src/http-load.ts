@@ -30,11 +30,11 @@ export const HTTP_CONNECTIONS = 10
 /** The variants of each framework, full and `--quick` (which leaves out the informational ones). */
 export const HTTP_VARIANTS_OF: Record<Framework, { full: readonly HttpVariant[]; quick: readonly HttpVariant[] }> = {
   express: {
-    full: ['none', 'none-again', 'connected', 'await', 'keyless', 'keyless-again', 'keyless-middleware', 'azure', 'keyless-switch'],
+    full: ['none', 'none-again', 'connected', 'outbound', 'await', 'keyless', 'keyless-again', 'keyless-middleware', 'azure', 'keyless-switch'],
     quick: ['none', 'none-again', 'keyless', 'keyless-again', 'azure'],
   },
   fastify: {
-    full: ['none', 'none-again', 'connected', 'await', 'decorated', 'keyless', 'keyless-again', 'azure', 'keyless-switch'],
+    full: ['none', 'none-again', 'connected', 'outbound', 'await', 'decorated', 'keyless', 'keyless-again', 'azure', 'keyless-switch'],
     quick: ['none', 'none-again', 'keyless', 'keyless-again', 'azure'],
   },
 }

@@ -23,7 +23,9 @@ export type Framework = 'express' | 'fastify'
  * `none`: no token; `none-again`: the same server in another process, the A/A control that shows
  * how far two identical servers measure apart; `connected`: the no-token server holding a keyless
  * provider that made the token variants' start-up fetch and is never called again (see
- * {@link ServerTask.startUpFetch}); `await`: no token, but one `await` of a promise settled at
+ * {@link ServerTask.startUpFetch}); `outbound`: the no-token server after one undici request to the
+ * emulator at start-up, its answer dropped ({@link startUpExchange}): what a service that loads any
+ * HTTP client has done before it adds keyless; `await`: no token, but one `await` of a promise settled at
  * start-up (what any promise-returning token API costs at the least); `decorated`
  * (Fastify): the same `await`, plus a request decorator nobody calls; `keyless`: the
  * integration as its README recommends it (Express: `bindKeyless(app)`, Fastify: the plugin);
@@ -32,7 +34,7 @@ export type Framework = 'express' | 'fastify'
  * `keyless-switch`: the `keyless` server whose route awaits either the token or a settled promise,
  * switched over IPC between slices, so that the call's own cost is measured in one process.
  */
-export type HttpVariant = 'none' | 'none-again' | 'connected' | 'await' | 'decorated' | 'keyless' | 'keyless-again' | 'keyless-middleware' | 'azure' | 'keyless-switch'
+export type HttpVariant = 'none' | 'none-again' | 'connected' | 'outbound' | 'await' | 'decorated' | 'keyless' | 'keyless-again' | 'keyless-middleware' | 'azure' | 'keyless-switch'
 
 /** What `http-load.js` (or `start-up-history.js`) asks the server process to run. */
 export interface ServerTask {
@@ -95,13 +97,16 @@ interface Running {
 type GetToken = (scope: string) => Promise<{ token: string } | null>
 
 /**
- * The `connected` server's start-up request with `startUpFetch: 'undici'`: the token variants'
- * IMDS token request, sent with undici (the HTTP client keyless uses), its answer dropped.
+ * The `outbound` server's start-up request, and the `connected` server's with `startUpFetch:
+ * 'undici'`: the token variants' IMDS token request, sent with undici (the HTTP client keyless
+ * uses), its answer dropped.
  *
- * A Node process that has made an outbound request may serve its own routes slower afterwards
- * than one that never has: on this machine, by up to a quarter in some processes and not at all in
- * others (docs/benchmarks.md, "Start-up history"). The token variants cannot avoid the request;
- * the `connected` server shows what it does to a process that gets no token.
+ * A Node process that has made an outbound request serves its own routes slower afterwards than
+ * one that never has. Unsettled, on this machine, by up to a quarter in some processes and not at
+ * all in others (docs/benchmarks.md, "Start-up history"); settled, by a few per cent, as the
+ * loaded code turns inline caches in Node's shared functions megamorphic. The token variants
+ * cannot avoid the request; the `outbound` server shows what it does to a process that gets no
+ * token.
  */
 async function startUpExchange(emulatorUrl: string): Promise<void> {
   const { Agent, request } = await import('undici')
@@ -148,7 +153,7 @@ async function start(task: ServerTask): Promise<{ url: string; running: Running 
   const azureGet: GetToken | undefined = credential === undefined ? undefined : (scope) => credential.getToken(scope)
   const held = task.variant === 'connected' && task.startUpFetch !== 'undici' ? await keylessProvider(task.emulatorUrl) : undefined
   if (held !== undefined) await held.getToken(HOT_SCOPE)
-  else if (task.variant === 'connected') await startUpExchange(task.emulatorUrl)
+  else if (task.variant === 'connected' || task.variant === 'outbound') await startUpExchange(task.emulatorUrl)
 
   if (task.framework === 'express') {
     const { default: express } = await import('express')

@@ -14,7 +14,7 @@ import { median, metric, type Metric } from './stats.js'
 /** Frameworks in their base order (run.ts rotates it from run to run). */
 export const HTTP_FRAMEWORKS = ['express', 'fastify'] as const satisfies readonly Framework[]
 /** Every slot, in report order; a framework runs the ones http-load.ts lists for it. */
-const VARIANTS = ['none', 'none-again', 'connected', 'await', 'decorated', 'keyless', 'keyless-again', 'keyless-middleware', 'azure', 'switch-off', 'switch-on'] as const satisfies readonly HttpSlot[]
+const VARIANTS = ['none', 'none-again', 'connected', 'outbound', 'await', 'decorated', 'keyless', 'keyless-again', 'keyless-middleware', 'azure', 'switch-off', 'switch-on'] as const satisfies readonly HttpSlot[]
 /** keyless req/s ÷ no-token req/s (paired by cycle) must be at least this, per framework. */
 export const HTTP_OVERHEAD_TARGET = 0.97
 
@@ -50,6 +50,12 @@ export type HttpSummary = Record<
     /** Per run: the median over cycles of `switch-on` ÷ `switch-off` req/s: keyless's call alone, in one process. */
     callAlone: Metric | undefined
     /**
+     * Per run: keyless ÷ the `outbound` server (paired by cycle; the geometric mean over the two
+     * keyless servers): keyless against a process that has already made an outbound request.
+     * Informational; the target keeps the pristine no-token baseline.
+     */
+    vsOutbound: Metric | undefined
+    /**
      * Per run: keyless ÷ no token, the target's figure: the geometric mean of the two keyless
      * servers' paired ratios (`keyless` alone in results that have no `keyless-again`).
      */
@@ -63,6 +69,7 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
     connected: 'no token, holding a keyless provider after its start-up fetch',
+    outbound: 'no token, after one outbound undici request at start-up',
     await: 'no token, `await` of a settled promise',
     decorated: 'n/a',
     keyless: 'keyless `bindKeyless(app)` + `await requestToken(req, scope)`',
@@ -76,6 +83,7 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
     none: 'no token',
     'none-again': 'no token, a second server (A/A control)',
     connected: 'no token, holding a keyless provider after its start-up fetch',
+    outbound: 'no token, after one outbound undici request at start-up',
     await: 'no token, `await` of a settled promise',
     decorated: 'no token, `await` of a settled promise, and a request decorator nobody calls',
     keyless: 'keyless plugin `await request.getToken(scope)`',
@@ -148,11 +156,22 @@ export function summarizeHttp(records: RunRecord[]): HttpSummary {
     const callAlone = runs.some((r) => r?.variants['switch-on'] !== undefined)
       ? metric(runs.map((r) => pairedRatio(r?.variants['switch-on'], r?.variants['switch-off'])))
       : undefined
+    const vsOutbound = runs.some((r) => r?.variants.outbound !== undefined)
+      ? metric(
+          runs.map((r) =>
+            ofTwoServers(
+              pairedRatio(r?.variants.keyless, r?.variants.outbound),
+              r?.variants['keyless-again'] === undefined ? undefined : pairedRatio(r.variants['keyless-again'], r.variants.outbound),
+            ),
+          ),
+        )
+      : undefined
     const overhead = metric(
       runs.map((r) => ofTwoServers(pairedVsNone(r, 'keyless'), r?.variants['keyless-again'] === undefined ? undefined : pairedVsNone(r, 'keyless-again'))),
     )
     summary[framework] = {
       callAlone,
+      vsOutbound,
       overhead,
       version: first?.frameworkVersion ?? '?',
       cycles: first?.cycles ?? 0,
@@ -267,6 +286,15 @@ export function renderHttpChecks(http: HttpSummary): string[] {
         const m = http[f].variants.connected?.vsNone
         return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers that made none on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
       }).join(', ')}.`,
+    `- Plugin overhead, against a process that has made an outbound request (informational, not run with --quick; the target keeps the no-token baseline): ` +
+      'a no-token server that sent one undici request to the emulator at start-up measured ' +
+      `${HTTP_FRAMEWORKS.map((f) => {
+        const m = http[f].variants.outbound?.vsNone
+        const k = http[f].vsOutbound
+        return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}, ` +
+          `and keyless ${ratio3(k?.median ?? Number.NaN)} of it${k === undefined ? '' : ` (runs ${k.runs.map(ratio3).join(', ')})`}`
+      }).join('; ')}. ` +
+      'A service that loads any HTTP client has made such a request before it adds keyless (docs/benchmarks.md, "Why those loads are megamorphic").',
     `- Plugin overhead, the two keyless servers (the target takes the geometric mean of both): the second measured ` +
       `${HTTP_FRAMEWORKS.map((f) => {
         const v = http[f].variants
