@@ -170,9 +170,12 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
+/** Whether a process ran settled: at least {@link SETTLED_MIN} {@link SETTLED_MARKER} instructions per request. */
+const isSettled = (count: Count): boolean => count.marker >= SETTLED_MIN
+
 /** A process's state, with its {@link SETTLED_MARKER} instructions per request. */
 function stateOf(count: Count): string {
-  return `${count.marker >= SETTLED_MIN ? 'settled' : 'fresh'} (${num(count.marker)})`
+  return `${isSettled(count) ? 'settled' : 'fresh'} (${num(count.marker)})`
 }
 
 const baseline = median(counts.filter((count) => count.variant === 'none').map((count) => count.main))
@@ -190,7 +193,7 @@ for (const variant of variants) {
     `| \`${variant}\` | ${num(main)} |${ratio} ${mine.map((count) => num(count.main)).join(', ')} | ${mine.map(stateOf).join(', ')} | ${mine.map((count) => num(count.others)).join(', ')} |`,
   )
 }
-const states = new Set(counts.map((count) => count.marker >= SETTLED_MIN))
+const states = new Set(counts.map(isSettled))
 if (states.size > 1) {
   lines.push('', 'The processes ran in different states: compare counts only between processes in the same state.')
 }

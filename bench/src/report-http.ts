@@ -157,18 +157,9 @@ export function summarizeHttp(records: RunRecord[]): HttpSummary {
       ? metric(runs.map((r) => pairedRatio(r?.variants['switch-on'], r?.variants['switch-off'])))
       : undefined
     const vsOutbound = runs.some((r) => r?.variants.outbound !== undefined)
-      ? metric(
-          runs.map((r) =>
-            ofTwoServers(
-              pairedRatio(r?.variants.keyless, r?.variants.outbound),
-              r?.variants['keyless-again'] === undefined ? undefined : pairedRatio(r.variants['keyless-again'], r.variants.outbound),
-            ),
-          ),
-        )
+      ? metric(runs.map((r) => ofKeylessServers(r, (variant) => pairedRatio(r?.variants[variant], r?.variants.outbound))))
       : undefined
-    const overhead = metric(
-      runs.map((r) => ofTwoServers(pairedVsNone(r, 'keyless'), r?.variants['keyless-again'] === undefined ? undefined : pairedVsNone(r, 'keyless-again'))),
-    )
+    const overhead = metric(runs.map((r) => ofKeylessServers(r, (variant) => pairedVsNone(r, variant))))
     summary[framework] = {
       callAlone,
       vsOutbound,
@@ -254,6 +245,14 @@ export function renderHttpDetails(http: HttpSummary): string[] {
     }
   }
   return lines
+}
+
+/**
+ * A paired ratio of keyless in one run: `ratioOf` for both keyless servers, as {@link ofTwoServers}
+ * combines them (`keyless` alone in results that have no `keyless-again`).
+ */
+function ofKeylessServers(result: HttpResult | undefined, ratioOf: (variant: 'keyless' | 'keyless-again') => number): number {
+  return ofTwoServers(ratioOf('keyless'), result?.variants['keyless-again'] === undefined ? undefined : ratioOf('keyless-again'))
 }
 
 /** Lines of the "Checks" list. */
