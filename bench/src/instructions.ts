@@ -149,6 +149,16 @@ async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string):
   }
 }
 
+/** Whether a process ran settled: at least {@link SETTLED_MIN} {@link SETTLED_MARKER} instructions per request. */
+function isSettled(count: Count): boolean {
+  return count.marker >= SETTLED_MIN
+}
+
+/** A process's state, with its {@link SETTLED_MARKER} instructions per request. */
+function stateOf(count: Count): string {
+  return `${isSettled(count) ? 'settled' : 'fresh'} (${num(count.marker)})`
+}
+
 if (!runs('valgrind') || !runs('callgrind_control')) {
   process.stderr.write('bench:instructions needs Valgrind (valgrind and callgrind_control on the PATH)\n')
   process.exit(2)
@@ -168,14 +178,6 @@ try {
 } finally {
   await emulator.close()
   rmSync(dir, { recursive: true, force: true })
-}
-
-/** Whether a process ran settled: at least {@link SETTLED_MIN} {@link SETTLED_MARKER} instructions per request. */
-const isSettled = (count: Count): boolean => count.marker >= SETTLED_MIN
-
-/** A process's state, with its {@link SETTLED_MARKER} instructions per request. */
-function stateOf(count: Count): string {
-  return `${isSettled(count) ? 'settled' : 'fresh'} (${num(count.marker)})`
 }
 
 const baseline = median(counts.filter((count) => count.variant === 'none').map((count) => count.main))
