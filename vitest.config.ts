@@ -25,7 +25,7 @@ const plainSummary: Reporter = {
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'tests/*'],
+    projects: ['packages/*', 'tests/*', 'tooling/bundle'],
     reporters: ['default', plainSummary],
   },
 })

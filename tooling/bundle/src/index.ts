@@ -1,0 +1,1 @@
+export { bundlePackage, type BundledEntry } from './bundle-package.js'

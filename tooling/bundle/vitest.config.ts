@@ -1,0 +1,9 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  test: {
+    name: '@keyless/bundle',
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['../../test/loopback-only.ts'],
+  },
+})
