@@ -5,6 +5,7 @@
  */
 import { configError } from '../errors/keyless-error.js'
 import type { TokenProvider } from '../token-provider.js'
+import { bearerHeader } from './bearer-header.js'
 import { parseClaimsChallenge } from './claims-challenge.js'
 import { originOf, resolveOutboundAuthOptions, type OutboundAuthOptions } from './outbound-auth-options.js'
 import { nextHop, type Hop } from './next-hop.js'
@@ -64,14 +65,17 @@ export function authorizedFetch(options: AuthorizedFetchOptions): typeof globalT
     const send = async (claims?: string): Promise<Response> => {
       const headers = new Headers(hop.headers)
       const scope = origins.get(hop.url.origin)
-      if (scope !== undefined) headers.set('authorization', await bearer(provider, scope, signal ?? undefined, claims))
+      if (scope !== undefined) {
+        const tokenSignal = signal ?? undefined
+        headers.set('authorization', await bearerHeader(provider, scope, claims === undefined ? { signal: tokenSignal } : { signal: tokenSignal, claims }))
+      }
       return fetch(hop.url, { ...init, method: hop.method, headers, body: hop.body ?? null, signal: signal ?? null, redirect: mode === 'follow' ? 'manual' : mode })
     }
 
     for (let redirects = 0; ; redirects++) {
       let response = await send()
       // Once per hop, as bearerAuth() under a redirect interceptor: a second 401 is final.
-      const replayable = isReplayable(hop.body)
+      const replayable = isReplayableFetchBody(hop.body)
       if (replayable && response.status === 401 && origins.has(hop.url.origin)) {
         const claims = parseClaimsChallenge(response.headers.get('www-authenticate'))
         if (claims !== undefined) {
@@ -87,11 +91,6 @@ export function authorizedFetch(options: AuthorizedFetchOptions): typeof globalT
   }
 }
 
-async function bearer(provider: TokenProvider, scope: string, signal: AbortSignal | undefined, claims: string | undefined): Promise<string> {
-  const token = await provider.getToken(scope, claims === undefined ? { signal } : { signal, claims })
-  return `Bearer ${token.token}`
-}
-
 function isRequest(input: FetchInput): input is Request {
   return typeof input === 'object' && !(input instanceof URL)
 }
@@ -105,7 +104,7 @@ async function firstHop(url: URL, input: FetchInput, init: RequestInit | undefin
   return { url, method: init?.method ?? request?.method ?? 'GET', headers, body: body ?? null }
 }
 
-function isReplayable(body: Body): boolean {
+function isReplayableFetchBody(body: Body): boolean {
   return (
     body === null ||
     body === undefined ||

@@ -4,8 +4,9 @@
  * @module
  */
 import type { Dispatcher } from 'undici'
-import type { GetTokenOptions, TokenProvider } from '../token-provider.js'
+import type { TokenProvider } from '../token-provider.js'
 import { BearerAuthHandler } from './bearer-auth-handler.js'
+import { bearerHeader } from './bearer-header.js'
 import { originOf, resolveOutboundAuthOptions, type OutboundAuthOptions } from './outbound-auth-options.js'
 import { withoutAuthorization } from './without-authorization.js'
 
@@ -59,7 +60,7 @@ export function bearerAuth(options: OutboundAuthOptions): Dispatcher.DispatcherC
       const request = { ...opts }
       const headers = withoutAuthorization(opts.headers)
       const send = (claims: string | undefined): void => {
-        bearer(provider, scope, claims === undefined ? {} : { claims })
+        bearerHeader(provider, scope, claims === undefined ? {} : { claims })
           .then((authorization) => {
             if (authHandler.settled) return
             dispatch({ ...request, headers: [...headers, 'authorization', authorization] }, authHandler)
@@ -69,21 +70,16 @@ export function bearerAuth(options: OutboundAuthOptions): Dispatcher.DispatcherC
           // rejection here would be unhandled.
           .catch(() => {})
       }
-      const authHandler = new BearerAuthHandler(handler, origin, isReplayable(opts.body) ? send : undefined)
+      const authHandler = new BearerAuthHandler(handler, origin, isReplayableDispatchBody(opts.body) ? send : undefined)
       authHandler.start()
       if (!authHandler.settled) send(undefined)
       return true
     }
 }
 
-async function bearer(provider: TokenProvider, scope: string, options: GetTokenOptions): Promise<string> {
-  const token = await provider.getToken(scope, options)
-  return `Bearer ${token.token}`
-}
-
 // A stream or iterable is consumed by the first attempt; FormData is left out like streams
 // because undici turns it into one.
-function isReplayable(body: Dispatcher.DispatchOptions['body']): boolean {
+function isReplayableDispatchBody(body: Dispatcher.DispatchOptions['body']): boolean {
   return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
 }
 
