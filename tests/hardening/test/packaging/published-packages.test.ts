@@ -1,7 +1,8 @@
 /**
- * What a service loads when it imports keyless: one module file per runtime package entry, built by
+ * What users install and load. Each runtime package ships one module file per entry, built by
  * `keyless-bundle` (tooling/bundle), instead of one per source module (docs/benchmarks.md, "Module
- * files": keyless's share of the bench's Fastify server went from 48 files to 3).
+ * files": keyless's share of the bench's Fastify server went from 48 files to 3). Every published
+ * package can be packed.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,8 +15,13 @@ const PACKAGES = fileURLToPath(new URL('../../../../packages/', import.meta.url)
 
 interface Manifest {
   name: string
+  version?: string
+  private?: boolean
   exports: Record<string, { default: string }>
   scripts: { build: string }
+  dependencies?: Record<string, string>
+  devDependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
 }
 
 const manifests: Array<{ dir: string; manifest: Manifest }> = readdirSync(PACKAGES).map((name) => ({
@@ -61,4 +67,27 @@ describe('runtime packages ship one module per entry', () => {
     // Had the bundler inlined @keyless/core into @keyless/imds, this error would be another KeylessError class.
     expect(() => imds({ clientId: 'a', objectId: 'b' })).toThrow(KeylessError)
   })
+})
+
+describe('published packages can be packed', () => {
+  const TOOLING = fileURLToPath(new URL('../../../../tooling/', import.meta.url))
+  const versionOf = new Map(
+    [...readdirSync(PACKAGES).map((name) => join(PACKAGES, name)), ...readdirSync(TOOLING).map((name) => join(TOOLING, name))].map((dir) => {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest
+      return [manifest.name, manifest.version] as const
+    }),
+  )
+
+  // `pnpm pack` and `pnpm publish` turn `workspace:^` into a range of the named package's
+  // version, devDependencies included, and refuse when it has none (the private tooling packages
+  // had none until @keyless/bundle became a devDependency of every runtime package).
+  it.each(manifests.filter(({ manifest }) => manifest.private !== true).map(({ manifest }) => ({ name: manifest.name, manifest })))(
+    '$name: every workspace dependency has a version to pack with',
+    ({ manifest }) => {
+      const workspace = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies, ...manifest.peerDependencies })
+        .filter(([, range]) => range.startsWith('workspace:'))
+        .map(([name]) => name)
+      expect(workspace.filter((name) => versionOf.get(name) === undefined)).toEqual([])
+    },
+  )
 })
