@@ -98,6 +98,8 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 /** Three decimals: the target sits at 0.97, where two would round a miss into a pass. */
 const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '—')
+/** ` (runs a, b, c)` for a per-run metric, or nothing when the variant did not run. */
+const runsIn = (m: Metric | undefined): string => (m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`)
 
 /**
  * A figure of a variant that runs as two server processes: the geometric mean of both, or the
@@ -283,15 +285,15 @@ export function renderHttpChecks(http: HttpSummary): string[] {
     `- Plugin overhead, start-up history (not run with --quick): a no-token server holding a keyless provider that made the token variants' start-up fetch (no plugin, no call per request) measured ` +
       `${HTTP_FRAMEWORKS.map((f) => {
         const m = http[f].variants.connected?.vsNone
-        return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers that made none on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
+        return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers that made none on ${FRAMEWORK_LABELS[f]}${runsIn(m)}`
       }).join(', ')}.`,
     `- Plugin overhead, against a process that has made an outbound request (informational, not run with --quick; the target keeps the no-token baseline): ` +
       'a no-token server that sent one undici request to the emulator at start-up measured ' +
       `${HTTP_FRAMEWORKS.map((f) => {
         const m = http[f].variants.outbound?.vsNone
         const k = http[f].vsOutbound
-        return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}, ` +
-          `and keyless ${ratio3(k?.median ?? Number.NaN)} of it${k === undefined ? '' : ` (runs ${k.runs.map(ratio3).join(', ')})`}`
+        return `${ratio3(m?.median ?? Number.NaN)} of the no-token servers on ${FRAMEWORK_LABELS[f]}${runsIn(m)}, ` +
+          `and keyless ${ratio3(k?.median ?? Number.NaN)} of it${runsIn(k)}`
       }).join('; ')}. ` +
       'A service that loads any HTTP client has made such a request before it adds keyless (docs/benchmarks.md, "Why those loads are megamorphic").',
     `- Plugin overhead, the two keyless servers (the target takes the geometric mean of both): the second measured ` +
@@ -308,7 +310,7 @@ export function renderHttpChecks(http: HttpSummary): string[] {
     `- Plugin overhead, keyless's call alone (not run with --quick): in one server process with keyless bound, the route switched between awaiting a settled promise and awaiting the token, ` +
       `slice by slice: req/s with the call ÷ without ${HTTP_FRAMEWORKS.map((f) => {
         const m = http[f].callAlone
-        return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`}`
+        return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${runsIn(m)}`
       }).join(', ')}. ` +
       'Settled, the switched server has measured alike in both modes and above servers that call keyless on every request, ' +
       'so this figure does not isolate the cost of the call (docs/benchmarks.md, "Start-up history").',

@@ -24,10 +24,11 @@ interface Manifest {
   peerDependencies?: Record<string, string>
 }
 
-const manifests: Array<{ dir: string; manifest: Manifest }> = readdirSync(PACKAGES).map((name) => ({
-  dir: join(PACKAGES, name),
-  manifest: JSON.parse(readFileSync(join(PACKAGES, name, 'package.json'), 'utf8')) as Manifest,
-}))
+/** The package in each folder of `root`, with its manifest. */
+const packagesIn = (root: string): Array<{ dir: string; manifest: Manifest }> =>
+  readdirSync(root).map((name) => ({ dir: join(root, name), manifest: JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')) as Manifest }))
+
+const manifests = packagesIn(PACKAGES)
 const bundled = manifests.filter(({ manifest }) => manifest.scripts.build.includes('keyless-bundle'))
 
 describe('runtime packages ship one module per entry', () => {
@@ -71,12 +72,7 @@ describe('runtime packages ship one module per entry', () => {
 
 describe('published packages can be packed', () => {
   const TOOLING = fileURLToPath(new URL('../../../../tooling/', import.meta.url))
-  const versionOf = new Map(
-    [...readdirSync(PACKAGES).map((name) => join(PACKAGES, name)), ...readdirSync(TOOLING).map((name) => join(TOOLING, name))].map((dir) => {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest
-      return [manifest.name, manifest.version] as const
-    }),
-  )
+  const versionOf = new Map([...manifests, ...packagesIn(TOOLING)].map(({ manifest }) => [manifest.name, manifest.version] as const))
 
   // `pnpm pack` and `pnpm publish` turn `workspace:^` into a range of the named package's
   // version, devDependencies included, and refuse when it has none (the private tooling packages
