@@ -9,14 +9,15 @@ const plainSummary: Reporter = {
     let failed = 0
     let skipped = 0
     for (const m of testModules) {
-      const tests = [...m.children.allTests()]
-      for (const t of tests) {
+      const failedBefore = failed
+      for (const t of m.children.allTests()) {
         const state = t.result().state
         if (state === 'passed') passed++
         else if (state === 'failed') failed++
         else skipped++
       }
-      if (tests.length === 0 && m.state() === 'failed') failed++ // the file failed to load
+      // The file failed outside its tests: at load, or in a beforeAll hook (its tests then count as skipped).
+      if (m.state() === 'failed' && failed === failedBefore) failed++
     }
     if (errors.length > 0 && failed === 0) failed = errors.length
     writeSync(1, `\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
