@@ -26,7 +26,6 @@ const CONSUMER_DEPENDENCIES = ['express', 'fastify', '@types/express', '@types/n
 
 interface PackedManifest {
   name: string
-  version: string
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
   peerDependenciesMeta?: Record<string, { optional?: boolean }>
@@ -164,4 +163,3 @@ describe('the packed tarballs, installed outside the workspace', () => {
     expect(report.oneErrorClass).toBe(true)
   })
 })
-
