@@ -80,6 +80,7 @@ let compiled: string
 let report: {
   fastify: { status: number; tokenLength: number }
   express: { status: number; tokenLength: number }
+  sourceTokenLengths: Record<string, number>
   oneErrorClass: boolean
   resolved: Record<string, string>
 }
@@ -151,6 +152,11 @@ describe('the packed tarballs, installed outside the workspace', () => {
     expect(report.fastify.tokenLength).toBeGreaterThan(0)
     expect(report.express.status).toBe(200)
     expect(report.express.tokenLength).toBeGreaterThan(0)
+  })
+
+  it('it gets tokens from the App Service and Workload Identity sources too', () => {
+    expect(Object.keys(report.sourceTokenLengths).sort()).toEqual(['app-service', 'workload-identity'])
+    for (const length of Object.values(report.sourceTokenLengths)) expect(length).toBeGreaterThan(0)
   })
 
   it("each package is loaded from its tarball's files, and KeylessError is one class across them", () => {

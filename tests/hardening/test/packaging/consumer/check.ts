@@ -14,7 +14,7 @@ import { fastifyKeyless } from '@keyless/fastify'
 import { imds } from '@keyless/imds'
 import express from 'express'
 import Fastify from 'fastify'
-import { isKeylessError, KeylessError } from 'keyless'
+import { appService, isKeylessError, KeylessError, workloadIdentity } from 'keyless'
 import type { AddressInfo } from 'node:net'
 
 const SCOPE = 'https://vault.azure.net/.default'
@@ -49,6 +49,25 @@ try {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await provider.close()
 
+  // The other two sources, from the package most users install: App Service over plain HTTP with
+  // its header, Workload Identity's token exchange over TLS with the emulator's authority.
+  const { entra } = emulator
+  const others = {
+    'app-service': appService({ endpoint: emulator.appService.endpoint, header: emulator.appService.header }),
+    'workload-identity': workloadIdentity({
+      clientId: entra.clientId,
+      tenantId: entra.tenantId,
+      tokenFilePath: entra.tokenFile,
+      authorityHost: entra.authorityHost,
+      ca: entra.caPem,
+    }),
+  }
+  const sourceTokenLengths: Record<string, number> = {}
+  for (const [name, other] of Object.entries(others)) {
+    sourceTokenLengths[name] = (await other.getToken(SCOPE)).token.length
+    await other.close()
+  }
+
   // One KeylessError class, whichever package a service imports it from.
   let thrown: unknown
   try {
@@ -60,6 +79,7 @@ try {
   const report = {
     fastify: { status: fromFastify.statusCode, tokenLength: (fromFastify.json() as { length: number }).length },
     express: { status: fromExpress.status, tokenLength: expressBody.length },
+    sourceTokenLengths,
     oneErrorClass: KeylessError === CoreKeylessError && thrown instanceof KeylessError && isKeylessError(thrown),
     resolved: Object.fromEntries(PACKAGES.map((name) => [name, import.meta.resolve(name)])),
   }
