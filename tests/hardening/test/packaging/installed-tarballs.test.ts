@@ -29,6 +29,7 @@ interface PackedManifest {
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
   peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  bin?: Record<string, string>
 }
 
 /**
@@ -157,6 +158,14 @@ describe('the packed tarballs, installed outside the workspace', () => {
   it('it gets tokens from the App Service and Workload Identity sources too', () => {
     expect(Object.keys(report.sourceTokenLengths).sort()).toEqual(['app-service', 'workload-identity'])
     for (const length of Object.values(report.sourceTokenLengths)) expect(length).toBeGreaterThan(0)
+  })
+
+  it("the emulator's command runs from its tarball (its bin shim finds the built CLI)", async () => {
+    const { bin } = packed.find((manifest) => manifest.name === '@keyless/emulator') as PackedManifest
+    const shim = bin?.['keyless-emulator']
+    expect(shim).toBeDefined()
+    const usage = await node([join(app, 'node_modules', '@keyless/emulator', shim as string), '--help'], app)
+    expect(usage).toMatch(/^Usage: keyless-emulator /)
   })
 
   it("each package is loaded from its tarball's files, and KeylessError is one class across them", () => {
