@@ -7,7 +7,8 @@
  * as npm's hoisted install would lay it out, without the network: each tarball is extracted in
  * place, and only what each packed manifest declares (dependencies and peers) is linked from the
  * workspace's installed copies. So a file left out of `files`, a type that points into `src/`, or
- * an import of an undeclared package fails here, where the workspace's own links would hide it.
+ * an import of a package that no manifest declares fails here, where the workspace's own links
+ * would hide it. (As in npm's hoisted layout, one package's dependency is visible to the others.)
  */
 import { execFile } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
