@@ -11,27 +11,19 @@
  * would hide it. (As in npm's hoisted layout, one package's dependency is visible to the others.)
  */
 import { execFile } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { manifestIn, PACKAGES, packagesIn, ROOT, type Manifest } from '../support/workspace-packages.js'
 
 const execFileAsync = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const HARDENING = fileURLToPath(new URL('../../', import.meta.url))
 const CONSUMER = fileURLToPath(new URL('./consumer/check.ts', import.meta.url))
 /** What the project itself depends on, beside keyless: the frameworks and their types. */
 const CONSUMER_DEPENDENCIES = ['express', 'fastify', '@types/express', '@types/node']
-
-interface PackedManifest {
-  name: string
-  dependencies?: Record<string, string>
-  peerDependencies?: Record<string, string>
-  peerDependenciesMeta?: Record<string, { optional?: boolean }>
-  bin?: Record<string, string>
-}
 
 /**
  * Runs pnpm: the one running these tests when `pnpm test` started them (it sets `npm_execpath`),
@@ -68,16 +60,11 @@ function link(nodeModules: string, name: string, source: string): void {
 }
 
 /** Each workspace package under packages/ (every one is published), by name: its folder. */
-const workspaceDirOf = new Map(
-  readdirSync(join(ROOT, 'packages')).map((folder) => {
-    const dir = join(ROOT, 'packages', folder)
-    return [(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackedManifest).name, dir] as const
-  }),
-)
+const workspaceDirOf = new Map(packagesIn(PACKAGES).map(({ dir, manifest }) => [manifest.name, dir] as const))
 
 let work: string
 let app: string
-let packed: PackedManifest[]
+let packed: Manifest[]
 let compiled: string
 let report: {
   fastify: { status: number; tokenLength: number }
@@ -103,7 +90,7 @@ beforeAll(async () => {
     mkdirSync(dest, { recursive: true })
     await run('tar', ['-xzf', filename, '-C', dest, '--strip-components=1'], work)
   }
-  packed = listed.map(({ name }) => JSON.parse(readFileSync(join(nodeModules, name, 'package.json'), 'utf8')) as PackedManifest)
+  packed = listed.map(({ name }) => manifestIn(join(nodeModules, name)))
 
   for (const manifest of packed) {
     const from = join(workspaceDirOf.get(manifest.name) as string, 'node_modules')
@@ -162,7 +149,7 @@ describe('the packed tarballs, installed outside the workspace', () => {
   })
 
   it("the emulator's command runs from its tarball (its bin shim finds the built CLI)", async () => {
-    const { bin } = packed.find((manifest) => manifest.name === '@keyless/emulator') as PackedManifest
+    const { bin } = packed.find((manifest) => manifest.name === '@keyless/emulator') as Manifest
     const shim = bin?.['keyless-emulator']
     expect(shim).toBeDefined()
     const usage = await node([join(app, 'node_modules', '@keyless/emulator', shim as string), '--help'], app)

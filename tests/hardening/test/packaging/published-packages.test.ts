@@ -4,29 +4,12 @@
  * files": keyless's share of the bench's Fastify server went from 48 files to 3). Every published
  * package can be packed.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { KeylessError } from '@keyless/core'
 import { imds } from '@keyless/imds'
 import { describe, expect, it } from 'vitest'
-
-const PACKAGES = fileURLToPath(new URL('../../../../packages/', import.meta.url))
-
-interface Manifest {
-  name: string
-  version?: string
-  private?: boolean
-  exports: Record<string, { default: string }>
-  scripts: { build: string }
-  dependencies?: Record<string, string>
-  devDependencies?: Record<string, string>
-  peerDependencies?: Record<string, string>
-}
-
-/** The package in each folder of `root`, with its manifest. */
-const packagesIn = (root: string): Array<{ dir: string; manifest: Manifest }> =>
-  readdirSync(root).map((name) => ({ dir: join(root, name), manifest: JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')) as Manifest }))
+import { PACKAGES, packagesIn, TOOLING } from '../support/workspace-packages.js'
 
 const manifests = packagesIn(PACKAGES)
 const bundled = manifests.filter(({ manifest }) => manifest.scripts.build.includes('keyless-bundle'))
@@ -71,7 +54,6 @@ describe('runtime packages ship one module per entry', () => {
 })
 
 describe('published packages can be packed', () => {
-  const TOOLING = fileURLToPath(new URL('../../../../tooling/', import.meta.url))
   const versionOf = new Map([...manifests, ...packagesIn(TOOLING)].map(({ manifest }) => [manifest.name, manifest.version] as const))
 
   // `pnpm pack` and `pnpm publish` turn `workspace:^` into a range of the named package's
