@@ -2,7 +2,7 @@ import type { AccessToken, TokenProvider } from '@keyless/core'
 import express, { type Request, type RequestHandler } from 'express'
 import { describe, expect, it } from 'vitest'
 import { bindKeyless, keyless, requestToken, type KeylessOptions, type RequestKeyless } from '../src/index.js'
-import { deferred, STORAGE, useHarness, VAULT } from './harness.js'
+import { deferred, enumerates, STORAGE, useHarness, VAULT } from './harness.js'
 
 const h = useHarness()
 
@@ -48,7 +48,7 @@ describe('bindKeyless()', () => {
     app.get('/', async (req, res) => {
       const view = (req as Request & { keyless: RequestKeyless }).keyless
       const [a, b] = await Promise.all([view.getToken(), requestToken(req)])
-      seen.resolve({ listed: Object.keys(req).includes('keyless'), same: a.token === b.token })
+      seen.resolve({ listed: enumerates(req, 'keyless'), same: a.token === b.token })
       res.end()
     })
     await fetch(await h.serve(app))

@@ -105,6 +105,15 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve }
 }
 
+/**
+ * Whether `for...in` lists `key` on `object`: own and inherited enumerable properties, which is
+ * what loggers and shallow copies that walk an object see (`Object.keys` sees own ones only).
+ */
+export function enumerates(object: object, key: string): boolean {
+  for (const listed in object) if (listed === key) return true
+  return false
+}
+
 export interface Harness {
   readonly emulator: Emulator
   /** An IMDS provider on the emulator, closed after the test. */

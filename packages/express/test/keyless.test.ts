@@ -2,7 +2,7 @@ import type { AccessToken } from '@keyless/core'
 import express, { type Request } from 'express'
 import { describe, expect, it, vi } from 'vitest'
 import { keyless, requestToken, type KeylessOptions, type RequestKeyless } from '../src/index.js'
-import { deferred, STORAGE, useHarness, VAULT, type Deferred } from './harness.js'
+import { deferred, enumerates, STORAGE, useHarness, VAULT, type Deferred } from './harness.js'
 
 const h = useHarness()
 const fakeProvider = { name: 'fake', getToken: (): Promise<AccessToken> => Promise.reject(new Error('not called')) }
@@ -90,7 +90,7 @@ describe('keyless()', () => {
       const view = (req as Request & { keyless: RequestKeyless }).keyless
       const [a, b] = await Promise.all([view.getToken(), requestToken(req)])
       const json = JSON.stringify(Object.fromEntries(Object.entries(req).filter(([, v]) => typeof v !== 'object' || v === null)))
-      seen.resolve({ listed: Object.keys(req).includes('keyless'), json: json.includes('keyless'), same: a.token === b.token })
+      seen.resolve({ listed: enumerates(req, 'keyless'), json: json.includes('keyless'), same: a.token === b.token })
       res.end()
     })
     await fetch(await h.serve(app))
