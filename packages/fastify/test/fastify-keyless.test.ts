@@ -71,6 +71,12 @@ describe('fastifyKeyless(): decorators', () => {
     expect(app.hasRequestDecorator('getToken')).toBe(true)
   })
 
+  it("declares its name and the Fastify range it supports ('5.x') to fastify-plugin", () => {
+    // Fastify compares `fastify` with its own version at registration and refuses another major.
+    const meta = (fastifyKeyless as unknown as Record<symbol, unknown>)[Symbol.for('plugin-meta')]
+    expect(meta).toMatchObject({ name: PLUGIN_NAME, fastify: '5.x' })
+  })
+
   it('passes the caller options through and aborts on the caller signal', async () => {
     h.emulator.faults.enqueue({ kind: 'hang' })
     const app = h.app()

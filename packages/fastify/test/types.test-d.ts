@@ -1,5 +1,5 @@
 /**
- * Type tests, compiled by `tsc -p test` (never run): the decorators exist with the right types,
+ * Type tests, compiled by `tsc -p test` (never run; `types.test.ts` runs that compile in the tests): the decorators exist with the right types,
  * and options the plugin does not know are rejected at compile time.
  */
 import type { AccessToken, GetTokenOptions, KeylessTokenProvider, TokenProvider } from '@keyless/core'

@@ -1,0 +1,32 @@
+/**
+ * `typecheck()`: runs the workspace's `tsc` on a test program, for tests that assert what the
+ * types accept and refuse (`*.test-d.ts` files with `@ts-expect-error`).
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+/** The root's TypeScript, the one `pnpm run typecheck` uses. */
+const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
+
+/**
+ * Type-checks the program of the tsconfig in `project` (a directory or a file), with no emit of
+ * its own beyond what that tsconfig says. Resolves with tsc's diagnostics, `''` when it passes.
+ *
+ * @example
+ * ```ts
+ * expect(await typecheck(fileURLToPath(new URL('.', import.meta.url)))).toBe('')
+ * ```
+ */
+export async function typecheck(project: string): Promise<string> {
+  try {
+    await run(process.execPath, [tsc, '-p', project], { timeout: 60_000 })
+    return ''
+  } catch (error: unknown) {
+    return String((error as { stdout?: unknown }).stdout ?? error)
+  }
+}
