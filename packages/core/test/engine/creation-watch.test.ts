@@ -34,7 +34,9 @@ describe('createTokenProvider(): a provider per call', () => {
       const source = fakeSource()
       const providers = Array.from({ length: CREATION_THRESHOLD }, () => createTokenProvider(source))
       await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
-      expect(warnings).toEqual([expect.objectContaining({ name: 'KeylessWarning', code: PROVIDER_PER_CALL_WARNING })])
+      expect(warnings).toEqual([
+        expect.objectContaining({ name: 'KeylessWarning', code: PROVIDER_PER_CALL_WARNING, message: expect.stringMatching(/one per request sends a token request per request/) }),
+      ])
       await Promise.all(providers.map((p) => p.close()))
     } finally {
       process.off('warning', onWarning)
