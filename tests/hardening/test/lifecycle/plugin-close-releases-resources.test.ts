@@ -1,7 +1,8 @@
 /**
  * Lifecycle: after an Express app (`@keyless/express`, a real `app.listen(0)`) or a Fastify app
  * (`@keyless/fastify`) closes, and the provider with it, no timer, socket or handle of keyless
- * remains, including after a client gave up on a request whose token fetch hung. Same two checks
+ * remains, including after a client gave up on a request whose token fetch hung; and a warm-up
+ * stopped between two tries leaves no timer. Same two checks
  * as provider-close-releases-resources.test.ts, against a baseline taken with the emulator up.
  */
 import { request as httpRequest, type Server } from 'node:http'
@@ -11,9 +12,9 @@ import { keyless, readiness, requestToken, tokenErrors, warmUp } from '@keyless/
 import { fastifyKeyless } from '@keyless/fastify'
 import express from 'express'
 import Fastify from 'fastify'
-import { imds } from 'keyless'
+import { imds, KeylessError, type TokenProvider } from 'keyless'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { watchResources } from '../support/active-handles.js'
+import { eventLoopTurns, watchResources } from '../support/active-handles.js'
 
 const VAULT = 'https://vault.azure.net/.default'
 const STORAGE = 'https://storage.azure.com/.default'
@@ -112,6 +113,30 @@ describe('lifecycle: plugins leave nothing behind once the app closes', () => {
     expect(await slowOutcome).toMatchObject({ code: 'aborted' })
 
     await app.close() // closes the owned provider
+    const { active, live } = await watch.leftovers()
+    expect(live).toEqual([])
+    expect(active).toMatchObject(pick(watch.baseline))
+  })
+
+  it('@keyless/express warmUp(): stopped while it waits to try a scope again, it leaves no timer', async () => {
+    const watch = watchResources()
+    let tries = 0
+    const starting: TokenProvider = {
+      name: 'starting',
+      getToken: async () => {
+        tries++
+        throw new KeylessError('endpoint-unavailable', 'starting: the endpoint is not up yet', { source: 'starting' })
+      },
+    }
+    const stop = new AbortController()
+    const warming = warmUp({ provider: starting, scopes: [VAULT], signal: stop.signal, delayMs: 60_000, maxDelayMs: 60_000 }).catch((error: unknown) => error)
+    const timers = (): number => watch.tracker.live().filter((h) => h.type === 'Timeout').length
+    await eventLoopTurns(() => tries === 1 && timers() === 2)
+    expect(timers()).toBe(2) // the interval that holds the process open, and the unref'd wait before the next try
+
+    stop.abort()
+    expect(await warming).toMatchObject({ code: 'aborted' })
+    expect(tries).toBe(1)
     const { active, live } = await watch.leftovers()
     expect(live).toEqual([])
     expect(active).toMatchObject(pick(watch.baseline))
