@@ -1,6 +1,7 @@
 /**
- * The launcher behind `npx -y pnpm@10.34.9 --filter azure-sdk-blob start`. It plays Azure for the
- * service and then checks what happened; nothing in it is part of the service:
+ * The launcher behind `npx -y pnpm@10.34.9 example:azure-sdk-blob` (and `--filter azure-sdk-blob
+ * start`). It plays Azure for the service and then checks what happened; nothing in it is part of
+ * the service:
  *
  * - the App Service identity endpoint is the keyless emulator, in this process on 127.0.0.1;
  * - Blob Storage is the real Azurite, started by `startAzurite()` from `@keyless/e2e-azure-sdk`

@@ -1,6 +1,7 @@
 /**
- * The launcher behind `npx -y pnpm@10.34.9 --filter express-imds start`. It plays Azure for the
- * service and then checks what happened; nothing in it is part of the service:
+ * The launcher behind `npx -y pnpm@10.34.9 example:express-imds` (and `--filter express-imds
+ * start`). It plays Azure for the service and then checks what happened; nothing in it is part of
+ * the service:
  *
  * - IMDS is the keyless emulator, in this process on 127.0.0.1 (a free port);
  * - Key Vault is a stand-in HTTP server on 127.0.0.1 (src/launcher/vault-stand-in.ts);

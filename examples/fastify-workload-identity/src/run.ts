@@ -1,6 +1,7 @@
 /**
- * The launcher behind `npx -y pnpm@10.34.9 --filter fastify-workload-identity start`. It plays AKS
- * and Entra ID for the service and then checks what happened; nothing in it is part of the service:
+ * The launcher behind `npx -y pnpm@10.34.9 example:fastify-workload-identity` (and `--filter
+ * fastify-workload-identity start`). It plays AKS and Entra ID for the service and then checks what
+ * happened; nothing in it is part of the service:
  *
  * - Entra ID is the keyless emulator's HTTPS authority, in this process on 127.0.0.1 (free ports),
  *   with a CA made at start; the emulator also writes the projected service-account token file,
