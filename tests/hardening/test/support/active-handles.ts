@@ -18,11 +18,26 @@ export function activeResources(): Record<string, number> {
 
 const TRACKED = new Set(['Timeout', 'TCPWRAP', 'TCPSERVERWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'TLSWRAP', 'Immediate'])
 /**
- * Timers of the process rather than of the code under test: vitest's runner; undici's one shared
- * unref'd tick (lib/util/timers.js), which stops by itself about a second after its last user;
- * Node's unref'd cache of the HTTP `Date` header.
+ * Timers of the process rather than of the code under test: undici's one shared unref'd tick
+ * (lib/util/timers.js), which stops by itself about a second after its last user; Node's unref'd
+ * cache of the HTTP `Date` header. Matched anywhere in the stack that made the timer.
  */
-const SHARED = [/[\\/]@?vitest[\\/]/, /undici[\\/]lib[\\/]util[\\/]timers\.js/, /internal[\\/]deps[\\/]undici/, /at utcDate \(node:internal\/http/]
+const SHARED = [/undici[\\/]lib[\\/]util[\\/]timers\.js/, /internal[\\/]deps[\\/]undici/, /at utcDate \(node:internal\/http/]
+/**
+ * vitest's runner makes timers too, but the code under test runs inside the runner's calls, so
+ * vitest is in almost every stack. Only a timer whose caller (the first frame outside Node and
+ * this file) is vitest's own is vitest's.
+ */
+const RUNNER = /[\\/]@?vitest[\\/]/
+
+function sharedTimer(stack: string): boolean {
+  if (SHARED.some((pattern) => pattern.test(stack))) return true
+  const caller = stack
+    .split('\n')
+    .slice(1)
+    .find((frame) => !frame.includes('(node:') && !frame.includes(' node:') && !frame.includes('active-handles'))
+  return caller !== undefined && RUNNER.test(caller)
+}
 
 export interface HandleTracker {
   /** Handles created since `trackHandles()` and not destroyed yet, with the stack that made each. */
@@ -37,7 +52,7 @@ export function trackHandles(): HandleTracker {
     init(asyncId, type) {
       if (!TRACKED.has(type)) return
       const stack = new Error().stack ?? ''
-      if ((type === 'Timeout' || type === 'Immediate') && SHARED.some((pattern) => pattern.test(stack))) return
+      if ((type === 'Timeout' || type === 'Immediate') && sharedTimer(stack)) return
       live.set(asyncId, { type, stack })
     },
     destroy(asyncId) {
