@@ -2,16 +2,15 @@
  * A provider made inside a handler, once per request, defeats the cache: keyless says so once, in
  * a process warning that names the cause. Its own file, since the warning is shown once per process.
  */
+import { setImmediate } from 'node:timers/promises'
 import { imds } from '@keyless/imds'
 import express from 'express'
-import { afterEach, describe, expect, it } from 'vitest'
+import { captureWarnings } from '@keyless/test-support'
+import { describe, expect, it } from 'vitest'
 import { useHarness, VAULT } from './harness.js'
 
 const h = useHarness()
-const warnings: Error[] = []
-const onWarning = (warning: Error): void => void warnings.push(warning)
-process.on('warning', onWarning)
-afterEach(() => void process.off('warning', onWarning))
+const keylessWarnings = captureWarnings('KeylessWarning')
 
 describe('a provider per request', () => {
   it('is warned about once, from the tenth request on, with what to do instead', async () => {
@@ -25,12 +24,11 @@ describe('a provider per request', () => {
       }
     })
     const url = await h.serve(app)
-    const keylessWarnings = (): Error[] => warnings.filter((w) => w.name === 'KeylessWarning')
 
     for (let i = 1; i <= 9; i++) expect(await (await fetch(url)).json()).toEqual({ ok: true })
     expect(keylessWarnings()).toEqual([])
     for (let i = 10; i <= 12; i++) expect(await (await fetch(url)).json()).toEqual({ ok: true })
-    await new Promise((resolve) => setImmediate(resolve)) // process warnings are emitted on a later tick
+    await setImmediate() // process warnings are emitted on a later tick
     expect(keylessWarnings()).toEqual([
       expect.objectContaining({ code: 'KEYLESS_PROVIDER_PER_CALL', message: expect.stringMatching(/create it once at start-up and share it/) }),
     ])

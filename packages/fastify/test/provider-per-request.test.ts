@@ -3,16 +3,15 @@
  * a process warning that names the cause, while the plugin's own provider serves from its cache.
  * Its own file, since the warning is shown once per process.
  */
+import { setImmediate } from 'node:timers/promises'
 import { imds } from '@keyless/imds'
-import { afterEach, describe, expect, it } from 'vitest'
+import { captureWarnings } from '@keyless/test-support'
+import { describe, expect, it } from 'vitest'
 import { fastifyKeyless } from '../src/index.js'
 import { useHarness, VAULT } from './harness.js'
 
 const h = useHarness()
-const warnings: Error[] = []
-const onWarning = (warning: Error): void => void warnings.push(warning)
-process.on('warning', onWarning)
-afterEach(() => void process.off('warning', onWarning))
+const keylessWarnings = captureWarnings('KeylessWarning')
 
 describe('a provider per request', () => {
   it('is warned about once, from the tenth request on, and the plugin is not what it warns about', async () => {
@@ -27,14 +26,13 @@ describe('a provider per request', () => {
         await provider.close()
       }
     })
-    const keylessWarnings = (): Error[] => warnings.filter((w) => w.name === 'KeylessWarning')
 
     for (let i = 0; i < 20; i++) expect((await app.inject('/shared')).json()).toEqual({ ok: true })
     for (let i = 1; i <= 8; i++) expect((await app.inject('/per-request')).json()).toEqual({ ok: true })
-    await new Promise((resolve) => setImmediate(resolve))
+    await setImmediate()
     expect(keylessWarnings()).toEqual([]) // nine providers so far, the plugin's included
     for (let i = 9; i <= 11; i++) expect((await app.inject('/per-request')).json()).toEqual({ ok: true })
-    await new Promise((resolve) => setImmediate(resolve)) // process warnings are emitted on a later tick
+    await setImmediate() // process warnings are emitted on a later tick
     expect(keylessWarnings()).toEqual([
       expect.objectContaining({ code: 'KEYLESS_PROVIDER_PER_CALL', message: expect.stringMatching(/create it once at start-up and share it/) }),
     ])
