@@ -14,8 +14,10 @@ const run = promisify(execFile)
 const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
 
 /**
- * Type-checks the program of the tsconfig in `project` (a directory or a file), with no emit of
- * its own beyond what that tsconfig says. Resolves with tsc's diagnostics, `''` when it passes.
+ * Type-checks the program of the tsconfig in `project` (a directory or a tsconfig file); resolves
+ * with tsc's diagnostics, `''` when it passes. A program that references a package's project sees
+ * that package's built declarations, not its sources, so the package must be built first (`pnpm
+ * test` builds everything before vitest runs).
  *
  * @example
  * ```ts

@@ -2,8 +2,8 @@
  * Lifecycle: after an Express app (`@keyless/express`, a real `app.listen(0)`) or a Fastify app
  * (`@keyless/fastify`) closes, and the provider with it, no timer, socket or handle of keyless
  * remains, including after a client gave up on a request whose token fetch hung; and a warm-up
- * stopped between two tries leaves no timer. Same two checks
- * as provider-close-releases-resources.test.ts, against a baseline taken with the emulator up.
+ * stopped between two tries leaves no timer. Same two checks as
+ * provider-close-releases-resources.test.ts, against a baseline taken with the emulator up.
  */
 import { request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
