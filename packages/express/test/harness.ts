@@ -9,6 +9,7 @@ import { setImmediate as nextLoop } from 'node:timers/promises'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { imds, type ImdsOptions } from '@keyless/imds'
 import type { KeylessTokenProvider } from '@keyless/core'
+import { madeByRunner } from '@keyless/test-support'
 import type { Express } from 'express'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest'
 
@@ -32,19 +33,12 @@ interface NodeTimeout {
 const runnerTimers = new Map<number, NodeTimeout>()
 createHook({
   init(id, type, _trigger, resource) {
-    if (type === 'Timeout' && calledFromRunner(new Error().stack ?? '')) runnerTimers.set(id, resource as NodeTimeout)
+    if (type === 'Timeout' && madeByRunner(new Error().stack ?? '')) runnerTimers.set(id, resource as NodeTimeout)
   },
   destroy(id) {
     runnerTimers.delete(id)
   },
 }).enable()
-
-/** Whether the frame that called setTimeout/setInterval is vitest's runner (not a test it runs). */
-function calledFromRunner(stack: string): boolean {
-  const frames = stack.split('\n')
-  const timerCall = frames.findIndex((frame) => /at (setTimeout|setInterval) \(node:timers/.test(frame))
-  return timerCall !== -1 && frames[timerCall + 1]?.includes('@vitest/runner') === true
-}
 
 /** Counts of the handles a leak would show as (ref'd timers, client and server sockets), the test runner's own left out. */
 export function handleCounts(): HandleCounts {

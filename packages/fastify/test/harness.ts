@@ -2,12 +2,14 @@
  * Shared set-up of the plugin's tests: one emulator per file, apps and providers closed after
  * each test, and a logger that writes into an array.
  */
-import { createHook } from 'node:async_hooks'
 import type { KeylessTokenProvider } from '@keyless/core'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { imds, type ImdsOptions } from '@keyless/imds'
+import { trackHandles as trackAll } from '@keyless/test-support'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { afterAll, afterEach, beforeAll } from 'vitest'
+
+export { eventLoopTurns } from '@keyless/test-support'
 
 export const VAULT = 'https://vault.azure.net/.default'
 export const STORAGE = 'https://storage.azure.com/.default'
@@ -79,41 +81,12 @@ export function activeHandles(): Record<string, number> {
   return counts
 }
 
-const TRACKED = new Set(['Timeout', 'TCPWRAP', 'TCPSERVERWRAP', 'FSEVENTWRAP'])
 /**
- * Timers that belong to the process, not to what a test made: vitest's runner; undici's one
- * shared, unref'd tick (lib/util/timers.js, npm and Node's bundled copy), which stops by itself
- * about a second after its last user; Node's unref'd cache of the HTTP `Date` header.
- */
-const SHARED_TIMERS = [/[\\/]@?vitest[\\/]/, /undici[\\/]lib[\\/]util[\\/]timers\.js/, /internal[\\/]deps[\\/]undici/, /at utcDate \(node:internal\/http/]
-
-/**
- * Records every timer, socket, server and file watcher created from now on, and forgets each one
- * when it is destroyed. Unlike `getActiveResourcesInfo()`, it also sees unref'd timers, which keep
- * no process alive but are leaks all the same. Process-wide timers (`SHARED_TIMERS`) are skipped.
+ * Every timer, socket, server and file watcher made from now on and not yet destroyed, by type
+ * (`@keyless/test-support`'s tracker, which also sees unref'd timers and leaves out vitest's own
+ * and the process-wide ones).
  */
 export function trackHandles(): { live(): string[]; stop(): void } {
-  const live = new Map<number, string>()
-  const hook = createHook({
-    init(asyncId, type) {
-      if (!TRACKED.has(type)) return
-      if (type === 'Timeout') {
-        const stack = new Error().stack ?? ''
-        if (SHARED_TIMERS.some((pattern) => pattern.test(stack))) return
-      }
-      live.set(asyncId, type)
-    },
-    destroy(asyncId) {
-      live.delete(asyncId)
-    },
-  }).enable()
-  return { live: () => [...live.values()].sort(), stop: () => void hook.disable() }
-}
-
-/**
- * Yields to the event loop with `setImmediate` (no timer of its own, so it never counts itself)
- * until `done()` holds or `maxTurns` pass, so the far side of a closed socket can finish closing.
- */
-export async function eventLoopTurns(done: () => boolean, maxTurns = 2000): Promise<void> {
-  for (let turn = 0; turn < maxTurns && !done(); turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+  const tracker = trackAll()
+  return { live: () => tracker.live().map((handle) => handle.type).sort(), stop: () => tracker.stop() }
 }
