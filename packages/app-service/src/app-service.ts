@@ -24,20 +24,20 @@ export interface AppServiceOptions extends TokenProviderOptions {
    * A user-assigned identity by client id (`client_id`; `clientid` on 2017-09-01). At most one of
    * `clientId`, `objectId`, `resourceId`. `AZURE_CLIENT_ID` is not read: pass it here to use it.
    */
-  clientId?: string
+  clientId?: string | undefined
   /** A user-assigned identity by object (principal) id (`principal_id`). 2019-08-01 only. */
-  objectId?: string
+  objectId?: string | undefined
   /** A user-assigned identity by ARM resource id (`mi_res_id`). 2019-08-01 only. */
-  resourceId?: string
+  resourceId?: string | undefined
   /**
    * The token URL, used verbatim; implies the 2019-08-01 dialect. Default `IDENTITY_ENDPOINT`
    * (else `MSI_ENDPOINT`). Must be https, or http to a loopback address.
    */
-  endpoint?: string
+  endpoint?: string | undefined
   /** The `X-IDENTITY-HEADER` value; implies 2019-08-01. Default `IDENTITY_HEADER` (else `MSI_SECRET`). A secret. */
-  header?: string
+  header?: string | undefined
   /** An undici dispatcher for every request (tests, custom agents). Default: keyless's own Agent. */
-  dispatcher?: Dispatcher
+  dispatcher?: Dispatcher | undefined
 }
 
 /** The source kind: `provider.name`, `error.source`. */

@@ -22,18 +22,18 @@ export const IMDS_MAX_CONNECTIONS = 5
 /** Options of {@link imds}. */
 export interface ImdsOptions extends TokenProviderOptions {
   /** A user-assigned identity by client id. At most one of `clientId`, `objectId`, `resourceId`. */
-  clientId?: string
+  clientId?: string | undefined
   /** A user-assigned identity by object (principal) id. */
-  objectId?: string
+  objectId?: string | undefined
   /** A user-assigned identity by ARM resource id. */
-  resourceId?: string
+  resourceId?: string | undefined
   /**
    * Where IMDS is: a base URL (`http://127.0.0.1:8080`, the token path is added) or a full token URL.
    * Default: `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else {@link IMDS_DEFAULT_ENDPOINT}.
    */
-  endpoint?: string
+  endpoint?: string | undefined
   /** An undici dispatcher for every request (tests, custom agents). Default: keyless's own Agent. */
-  dispatcher?: Dispatcher
+  dispatcher?: Dispatcher | undefined
 }
 
 /**

@@ -17,19 +17,19 @@ export interface AutoOptions extends TokenProviderOptions {
    * `AZURE_CLIENT_ID` (Workload Identity requires it; App Service and IMDS send it as their
    * client-id selector when it is set, as `DefaultAzureCredential` does).
    */
-  clientId?: string
+  clientId?: string | undefined
   /**
    * When IMDS is the fallback, check once that something answers there before the first token
    * request (1 s, no `Metadata` header), and reject with `unavailable` if nothing does, so a
    * `chain()` can move on quickly off Azure. Default `false`: no probe, IMDS assumed.
    */
-  probeImds?: boolean
+  probeImds?: boolean | undefined
   /** Cut-off of that probe, in ms. Default 1000. */
-  probeTimeoutMs?: number
+  probeTimeoutMs?: number | undefined
   /** An undici dispatcher for every request of the chosen source. */
-  dispatcher?: Dispatcher
+  dispatcher?: Dispatcher | undefined
   /** Extra CA certificates (PEM) to trust for the Workload Identity authority; see `workloadIdentity({ ca })`. */
-  ca?: WorkloadIdentityOptions['ca']
+  ca?: WorkloadIdentityOptions['ca'] | undefined
 }
 
 /** A provider chosen by `auto()`; `describe()` also says why it was chosen. */

@@ -27,29 +27,29 @@ export const DEFAULT_FORCE_REFRESH_INTERVAL_MS = 30_000
 /** Options every keyless provider accepts, besides its source's own. */
 export interface TokenProviderOptions {
   /** Most scopes cached; least recently used evicted first. Default {@link DEFAULT_MAX_ENTRIES}. */
-  maxEntries?: number
+  maxEntries?: number | undefined
   /** A token is usable until `expiresAt − expiryMarginMs` (at most half its lifetime). Default 30 s. */
-  expiryMarginMs?: number
+  expiryMarginMs?: number | undefined
   /** Share of the lifetime by which the refresh point is pulled earlier at random. Default 0.05. */
-  refreshJitterRatio?: number
+  refreshJitterRatio?: number | undefined
   /** Cut-off of one attempt (it then counts as a retryable `timeout`). Default 5 s. */
-  attemptTimeoutMs?: number
+  attemptTimeoutMs?: number | undefined
   /** Cut-off of a whole fetch, retries included (code `deadline`). Default 90 s. */
-  deadlineMs?: number
+  deadlineMs?: number | undefined
   /** Overrides of the source's retry count and delays. */
-  retry?: Partial<Pick<RetryPolicy, 'retries' | 'baseDelayMs' | 'maxDelayMs' | 'minDelayMs'>>
+  retry?: Partial<Pick<RetryPolicy, 'retries' | 'baseDelayMs' | 'maxDelayMs' | 'minDelayMs'>> | undefined
   /** First cool-down after a failed fetch (doubling, jittered). Default 5 s. */
-  coolDownMs?: number
+  coolDownMs?: number | undefined
   /** Longest cool-down. Default 5 min. */
-  maxCoolDownMs?: number
+  maxCoolDownMs?: number | undefined
   /** Least time between two forced refreshes of one scope. Default 30 s. */
-  forceRefreshIntervalMs?: number
+  forceRefreshIntervalMs?: number | undefined
   /** Random source in [0, 1) for jitter; give a seeded one for reproducible runs. Default `Math.random`. */
-  random?: () => number
+  random?: (() => number) | undefined
 }
 
 /** The options with every default filled in. */
-export type ResolvedProviderOptions = Required<Omit<TokenProviderOptions, 'retry'>> & { retry: RetryPolicy }
+export type ResolvedProviderOptions = { [K in Exclude<keyof TokenProviderOptions, 'retry'>]-?: NonNullable<TokenProviderOptions[K]> } & { retry: RetryPolicy }
 
 const NUMERIC_OPTIONS = [
   'maxEntries',
