@@ -4,7 +4,8 @@
  * README fails here. The snippets are type-checked, never run: they name real Azure hosts.
  *
  * A block that continues an earlier one (it uses a `provider` or an `emulator` made above it)
- * gets a few `declare` lines first, listed in CONTEXT; every other block compiles as it stands.
+ * gets the imports or declarations it leans on first, listed in CONTEXT; every other block
+ * compiles as it stands.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
