@@ -5,11 +5,10 @@
 import { createHook } from 'node:async_hooks'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setImmediate as nextLoop } from 'node:timers/promises'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { imds, type ImdsOptions } from '@keyless/imds'
 import type { KeylessTokenProvider } from '@keyless/core'
-import { madeByRunner } from '@keyless/test-support'
+import { eventLoopTurns, madeByRunner } from '@keyless/test-support'
 import type { Express } from 'express'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest'
 
@@ -54,13 +53,12 @@ export function handleCounts(): HandleCounts {
  * `withinMs` (generous: on a loaded 2-core machine a closing socket can need a second or more).
  */
 export async function leakedSince(before: HandleCounts, { withinMs = 5000 } = {}): Promise<Partial<HandleCounts>> {
-  const giveUpAt = performance.now() + withinMs
-  for (;;) {
+  const leaked = (): Partial<HandleCounts> => {
     const now = handleCounts()
-    const leaked = Object.fromEntries(WATCHED.filter((name) => now[name] > before[name]).map((name) => [name, now[name] - before[name]]))
-    if (Object.keys(leaked).length === 0 || performance.now() > giveUpAt) return leaked
-    await nextLoop()
+    return Object.fromEntries(WATCHED.filter((name) => now[name] > before[name]).map((name) => [name, now[name] - before[name]]))
   }
+  await eventLoopTurns(() => Object.keys(leaked()).length === 0, withinMs)
+  return leaked()
 }
 
 /** Listens on 127.0.0.1, port 0; `close` stops the server and drops its keep-alive connections. */
