@@ -10,8 +10,15 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
-/** The root's TypeScript, the one `pnpm run typecheck` uses. */
-const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
+/**
+ * The workspace root's `tsc`, the one `pnpm run typecheck` uses; run it with `node`.
+ *
+ * @example
+ * ```ts
+ * await execFile(process.execPath, [TSC, '-p', project])
+ * ```
+ */
+export const TSC: string = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
 
 /**
  * Type-checks the program of the tsconfig in `project` (a directory or a tsconfig file); resolves
@@ -26,7 +33,7 @@ const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/pack
  */
 export async function typecheck(project: string): Promise<string> {
   try {
-    await run(process.execPath, [tsc, '-p', project], { timeout: 60_000 })
+    await run(process.execPath, [TSC, '-p', project], { timeout: 60_000 })
     return ''
   } catch (error: unknown) {
     return String((error as { stdout?: unknown }).stdout ?? error)

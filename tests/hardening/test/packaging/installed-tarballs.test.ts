@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { TSC } from '@keyless/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { manifestIn, PACKAGES, packagesIn, ROOT, type Manifest } from '../support/workspace-packages.js'
 
@@ -112,7 +113,7 @@ beforeAll(async () => {
     }),
   )
   copyFileSync(CONSUMER, join(app, 'check.ts'))
-  compiled = await node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], app)
+  compiled = await node([TSC, '-p', app], app)
   const lines = (await node([join(app, 'dist', 'check.js')], app)).trim().split('\n')
   report = JSON.parse(lines.at(-1) as string) as typeof report
 }, 120_000)
