@@ -46,7 +46,7 @@ import { startEmulatorProcess } from './emulator-client.js'
 import { num } from './format.js'
 import { failedOf, HTTP_VARIANTS_OF, load, settle, SETTLE_FULL_GCS, startServerProcess } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
-import { perfMapPath, takeJitNames } from './jit-names.js'
+import { perfMapPath, readJitNames } from './jit-names.js'
 import { median } from './stats.js'
 
 /** One server's count over its measured load. */
@@ -203,11 +203,11 @@ async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string):
     const { main, others, flat } = lastDump(dir, server.pid)
     await server.close()
     closed = true
-    const functions = functionRows > 0 ? perRequest(flat, served, takeJitNames(server.pid)) : undefined
+    const functions = functionRows > 0 ? perRequest(flat, served, readJitNames(server.pid)) : undefined
     return { variant, served, main: main / served, others: others / served, marker: selfInstructions(flat, SETTLED_MARKER) / served, functions }
   } finally {
     if (!closed) await server.close()
-    if (functionRows > 0) rmSync(perfMapPath(server.pid), { force: true })
+    if (functionRows > 0) rmSync(perfMapPath(server.pid), { force: true }) // read or not, the map goes
   }
 }
 
