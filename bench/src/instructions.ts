@@ -187,7 +187,6 @@ async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string):
   // --perf-basic-prof also turns V8's log on; it goes to the temporary directory.
   const named = functionRows > 0 ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`] : []
   const server = await startServerProcess({ framework, variant, emulatorUrl }, named, launcher)
-  let closed = false
   try {
     let failed = failedOf(await load(server.url, sec))
     const settled = await settle(server, sec)
@@ -201,12 +200,11 @@ async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string):
     if (failed > 0) throw new Error(`${variant}: ${failed} requests failed`)
     const served = after.served - before.served
     const { main, others, flat } = lastDump(dir, server.pid)
-    await server.close()
-    closed = true
+    await server.close() // V8 has written its whole map once the server has exited
     const functions = functionRows > 0 ? perRequest(flat, served, readJitNames(server.pid)) : undefined
     return { variant, served, main: main / served, others: others / served, marker: selfInstructions(flat, SETTLED_MARKER) / served, functions }
   } finally {
-    if (!closed) await server.close()
+    await server.close() // returns at once if the server has exited already
     if (functionRows > 0) rmSync(perfMapPath(server.pid), { force: true }) // read or not, the map goes
   }
 }
