@@ -82,10 +82,16 @@ describe('warmUp()', () => {
   })
 
   it('holds the event loop open while pending (so Node cannot exit mid-wait), and lets go when it settles', async () => {
-    h.emulator.faults.enqueue({ kind: 'hang' })
+    // A provider of someone else's that holds nothing itself (a keyless provider also refs its
+    // fetch's deadline while a caller waits): the one timer counted is warm-up's own.
+    const provider: TokenProvider = {
+      name: 'custom',
+      getToken: (_scope, options): Promise<AccessToken> =>
+        new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error), { once: true })),
+    }
     const before = handleCounts().Timeout
     const stop = new AbortController()
-    const pending = warmUp({ provider: h.provider(), scopes: [VAULT], signal: stop.signal })
+    const pending = warmUp({ provider, scopes: [VAULT], signal: stop.signal })
     expect(handleCounts().Timeout).toBe(before + 1)
     stop.abort()
     await expect(pending).rejects.toMatchObject({ code: 'aborted' })

@@ -10,10 +10,17 @@ import { clearUnrefTimeout, unrefTimeout } from './unref-timer.js'
 export interface TimedSignal {
   readonly signal: AbortSignal
   clear(): void
+  /**
+   * Whether the timer keeps the process alive (it starts unref'd). The engine refs a fetch's
+   * deadline while a caller waits for that fetch: it spans the whole fetch, so this one handle keeps
+   * the process alive through every attempt and retry delay, as a pending `fetch()` would.
+   */
+  keepAlive(on: boolean): void
 }
 
 /**
- * Makes a signal that aborts after `ms` with the given reason; its timer is unref'd.
+ * Makes a signal that aborts after `ms` with the given reason; its timer is unref'd until
+ * `keepAlive(true)`.
  *
  * @example
  * ```ts
@@ -24,7 +31,12 @@ export interface TimedSignal {
 export function abortAfter(ms: number, reason: () => unknown): TimedSignal {
   const controller = new AbortController()
   const timer = unrefTimeout(() => controller.abort(reason()), ms)
-  return { signal: controller.signal, clear: () => clearUnrefTimeout(timer) }
+  return {
+    signal: controller.signal,
+    clear: () => clearUnrefTimeout(timer),
+    // Safe after `clear()`: Node counts a ref only for a timer that is still pending.
+    keepAlive: (on) => void (on ? timer.ref?.() : timer.unref?.()),
+  }
 }
 
 /** A signal that aborts when any of its parents does, and a way to detach it from them. */
@@ -99,7 +111,9 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, toErro
 }
 
 /**
- * Waits `ms` on an unref'd timer, or rejects with the signal's reason when it aborts first.
+ * Waits `ms` on an unref'd timer, or rejects with the signal's reason when it aborts first. The
+ * timer does not keep the process alive: a caller's wait is held by its fetch's deadline
+ * ({@link TimedSignal.keepAlive}).
  *
  * @example
  * ```ts

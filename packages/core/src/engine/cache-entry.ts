@@ -5,6 +5,7 @@
  */
 import type { KeylessError } from '../errors/keyless-error.js'
 import type { AccessToken } from '../token-provider.js'
+import type { TimedSignal } from './abortable.js'
 import type { ScopeState, ScopeStats } from './provider-stats.js'
 import type { Timer } from './unref-timer.js'
 
@@ -12,6 +13,13 @@ import type { Timer } from './unref-timer.js'
 export interface Flight {
   readonly promise: Promise<AccessToken>
   readonly controller: AbortController
+  /** The fetch's overall deadline; its timer keeps the process alive while `waiters > 0`. */
+  readonly deadline: TimedSignal
+  /**
+   * Callers that may still be waiting for `promise`. One without a signal counts until the fetch
+   * settles; one with a signal leaves when its own wait ends (it may abort first).
+   */
+  waiters: number
 }
 
 /**

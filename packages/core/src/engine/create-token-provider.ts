@@ -9,19 +9,19 @@ import { LRUCache } from 'lru-cache'
 import { createAccessToken } from '../access-token.js'
 import { mayUseCachedToken } from '../cached-token-of.js'
 import { isKeylessError, KeylessError } from '../errors/keyless-error.js'
-import { createEventHub, type ProviderEventListener, type ProviderEventName } from '../events/provider-events.js'
+import { createEventHub, type FetchReason, type ProviderEventListener, type ProviderEventName } from '../events/provider-events.js'
 import { scopeToResource, validateScope } from '../scope/scope.js'
 import type { TokenSource } from '../source/token-source.js'
 import type { AccessToken, GetTokenOptions, TokenProvider } from '../token-provider.js'
-import { abortAfter, linkSignals, untilAborted } from './abortable.js'
+import { abortAfter, linkSignals, untilAborted, type TimedSignal } from './abortable.js'
 import { coolDownDelay } from './backoff.js'
 import { providerCreations } from './creation-watch.js'
-import { createCacheEntry, describeEntry, usableToken, type CachedToken, type CacheEntry } from './cache-entry.js'
+import { createCacheEntry, describeEntry, usableToken, type CachedToken, type CacheEntry, type Flight } from './cache-entry.js'
 import { resolveProviderOptions, type TokenProviderOptions } from './provider-options.js'
 import { zeroCounters, type ProviderStats, type ScopeStats } from './provider-stats.js'
 import { refreshAt as computeRefreshAt } from './refresh-at.js'
 import { retryLoop } from './retry-loop.js'
-import { clearUnrefTimeout, unrefTimeout } from './unref-timer.js'
+import { clearUnrefTimeout, MAX_TIMER_DELAY_MS, unrefTimeout } from './unref-timer.js'
 
 /** A provider made by keyless: the {@link TokenProvider} contract plus events, stats and lifecycle. */
 export interface KeylessTokenProvider extends TokenProvider {
@@ -49,11 +49,6 @@ const noop = (): void => {}
 
 /** A hit updates the LRU's recency at most this often per entry: LRU order to within a second. */
 const LRU_TOUCH_INTERVAL_MS = 1000
-/**
- * setTimeout's longest delay, 2^31 − 1 ms (about 24.8 days). Node fires a longer one after 1 ms
- * (with a TimeoutOverflowWarning), which would refresh a long-lived token at once.
- */
-const MAX_TIMER_DELAY_MS = 2_147_483_647
 /** Spellings of one scope indexed for the hit path (`x/.default`, `x`, ...); more take the slow path. */
 const MAX_ALIASES = 8
 
@@ -61,8 +56,12 @@ const MAX_ALIASES = 8
  * Wraps a source in the token engine. Source packages call this; applications use `imds()`,
  * `appService()`, `workloadIdentity()` or `auto()`, which return its result.
  *
- * Options are checked at once (a `config` error is thrown synchronously). Timers are unref'd, so
- * a provider never keeps a process alive; `close()` releases them and the source's sockets.
+ * Options are checked at once (a `config` error is thrown synchronously). Background timers
+ * (refresh, outage retry) are unref'd, so an idle provider never keeps a process alive. A fetch
+ * that a caller waits for does, like a pending `fetch()`: its deadline timer is ref'd while at
+ * least one caller waits (also a caller that joins a background refresh), so a script that awaits
+ * `getToken()` through retry delays does not exit with the promise unsettled. `close()` releases
+ * every timer and the source's sockets.
  *
  * @example
  * ```ts
@@ -88,10 +87,15 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       entry.timer = undefined
       for (const alias of entry.aliases) if (index.get(alias)?.entry === entry) index.delete(alias)
       if (closed) return
+      if (isFetching(entry)) evictedInFlight.set(entry.resource, entry)
       counters.evictions++
       events.emit('evict', { scope: entry.scope })
     },
   })
+  // Entries the LRU evicted while a fetch of theirs ran. Rule 3 and close() must still see that
+  // fetch: the next caller for the key takes the entry back (and joins it) instead of starting a
+  // second one, close() aborts it, stats() counts it. An entry leaves when its last fetch settles.
+  const evictedInFlight = new Map<string, CacheEntry>()
   let closed = false
 
   const aborted = (reason: unknown): KeylessError =>
@@ -136,13 +140,12 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const { signal } = options
     if (signal?.aborted === true) throw aborted(signal.reason)
     const entry = entryFor(scope)
-    const wait = (promise: Promise<AccessToken>): Promise<AccessToken> =>
-      signal === undefined ? promise : untilAborted(promise, signal, aborted)
+    const wait = (flight: Flight): Promise<AccessToken> => join(flight, signal)
     const now = Date.now()
 
     if (options.claims !== undefined) return wait(claimsFlight(entry, options.claims))
     if (options.forceRefresh === true) {
-      if (entry.flight !== undefined) return wait(entry.flight.promise)
+      if (entry.flight !== undefined) return wait(entry.flight)
       const usable = usableToken(entry, now)
       if (usable !== undefined && now - entry.lastForcedAt < config.forceRefreshIntervalMs) {
         return usable.token // rate-limited: the last forced refresh is recent enough
@@ -153,7 +156,9 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     }
     const usable = usableToken(entry, now)
     if (usable !== undefined) {
+      // A spelling not yet in the hit index, or one beyond MAX_ALIASES: a hit all the same.
       counters.hits++
+      if (hitWanted()) events.emit('hit', { scope })
       usable.used = true
       touch(usable, now)
       return usable.token
@@ -162,8 +167,27 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     events.emit('miss', { scope })
     // Rule 7: while the breaker is open and no token is usable, fail fast instead of queueing callers.
     if (entry.lastError !== undefined && (entry.flight !== undefined || now < entry.retryAt)) throw failFast(entry)
-    if (entry.flight !== undefined) return wait(entry.flight.promise)
+    if (entry.flight !== undefined) return wait(entry.flight)
     return wait(startFlight(entry, 'miss'))
+  }
+
+  /**
+   * A caller's wait for a flight. While any caller waits, the flight's deadline timer is ref'd, so
+   * the process stays alive until the fetch settles (it is cleared then) or every caller has aborted.
+   */
+  function join(flight: Flight, signal: AbortSignal | undefined): Promise<AccessToken> {
+    if (flight.waiters++ === 0) flight.deadline.keepAlive(true)
+    if (signal === undefined) return flight.promise // waits as long as the flight: never leaves early
+    const waited = untilAborted(flight.promise, signal, aborted)
+    const leave = (): void => {
+      if (--flight.waiters === 0) flight.deadline.keepAlive(false)
+    }
+    waited.then(leave, leave)
+    return waited
+  }
+
+  function isFetching(entry: CacheEntry): boolean {
+    return entry.flight !== undefined || entry.claimFlights.size > 0
   }
 
   function entryFor(scope: string): CacheEntry {
@@ -172,7 +196,13 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const resource = scopeToResource(scope)
     let entry = cache.get(resource)
     if (entry === undefined) {
-      entry = createCacheEntry(scope, resource)
+      entry = evictedInFlight.get(resource)
+      if (entry === undefined) {
+        entry = createCacheEntry(scope, resource)
+      } else {
+        evictedInFlight.delete(resource) // evicted while fetching: taken back with its fetch and state
+        if (entry.current !== undefined) for (const alias of entry.aliases) index.set(alias, entry.current)
+      }
       cache.set(resource, entry)
     }
     if (!entry.aliases.includes(scope) && entry.aliases.length < MAX_ALIASES) {
@@ -192,39 +222,49 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     if (entry.flight === undefined && entry.timer === undefined) startFlight(entry, 'refresh')
   }
 
-  function startFlight(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Promise<AccessToken> {
+  function startFlight(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Flight {
     clearUnrefTimeout(entry.timer)
     entry.timer = undefined
-    const controller = new AbortController()
-    const promise = fetchToken(entry, reason, undefined, controller.signal).finally(() => {
-      if (entry.flight?.promise === promise) entry.flight = undefined
+    const flight = launch(entry, reason, undefined, () => {
+      if (entry.flight === flight) entry.flight = undefined
     })
-    promise.catch(noop) // Rule 11: a background flight has nobody awaiting it; failures are events.
-    entry.flight = { promise, controller }
-    return promise
+    entry.flight = flight
+    return flight
   }
 
-  function claimsFlight(entry: CacheEntry, claims: string): Promise<AccessToken> {
+  function claimsFlight(entry: CacheEntry, claims: string): Flight {
     const running = entry.claimFlights.get(claims)
-    if (running !== undefined) return running.promise
+    if (running !== undefined) return running
+    const flight = launch(entry, 'claims', claims, () => {
+      if (entry.claimFlights.get(claims) === flight) entry.claimFlights.delete(claims)
+    })
+    entry.claimFlights.set(claims, flight)
+    return flight
+  }
+
+  /** Starts one fetch; `settled` detaches it from its entry once it is over. */
+  function launch(entry: CacheEntry, reason: FetchReason, claims: string | undefined, settled: () => void): Flight {
     const controller = new AbortController()
-    const promise = fetchToken(entry, 'claims', claims, controller.signal).finally(() => entry.claimFlights.delete(claims))
-    promise.catch(noop)
-    entry.claimFlights.set(claims, { promise, controller })
-    return promise
+    const deadline = abortAfter(config.deadlineMs, () =>
+      new KeylessError('deadline', `${name}: no token within ${config.deadlineMs} ms (deadlineMs); the endpoint is slow or silent`, { source: name }),
+    )
+    const promise = fetchToken(entry, reason, claims, controller.signal, deadline).finally(() => {
+      settled()
+      if (!isFetching(entry) && evictedInFlight.get(entry.resource) === entry) evictedInFlight.delete(entry.resource)
+    })
+    promise.catch(noop) // Rule 11: a background flight has nobody awaiting it; failures are events.
+    return { promise, controller, deadline, waiters: 0 }
   }
 
   async function fetchToken(
     entry: CacheEntry,
-    reason: 'miss' | 'refresh' | 'retry' | 'force' | 'claims',
+    reason: FetchReason,
     claims: string | undefined,
     closeSignal: AbortSignal,
+    deadline: TimedSignal,
   ): Promise<AccessToken> {
     const startedAt = Date.now()
     events.emit('refresh-start', { scope: entry.scope, reason })
-    const deadline = abortAfter(config.deadlineMs, () =>
-      new KeylessError('deadline', `${name}: no token within ${config.deadlineMs} ms (deadlineMs); the endpoint is slow or silent`, { source: name }),
-    )
     const linked = linkSignals([closeSignal, deadline.signal])
     const { signal } = linked
     try {
@@ -245,14 +285,17 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       const now = Date.now()
       const lifetime = fetched.expiresAt - now
       const usableUntil = fetched.expiresAt - Math.min(config.expiryMarginMs, lifetime / 2)
+      // Rule 6: a token that is not usable on arrival (a clock skewed against the endpoint's, a
+      // custom source's bug) is never returned, not even once: the fetch fails like any bad answer.
+      // Written as "not before" so that an expiry that is not a number fails too.
+      if (!(now < usableUntil)) throw expiredOnArrival()
       const at = computeRefreshAt(now, fetched, { jitterRatio: config.refreshJitterRatio, latestAt: usableUntil, random: config.random })
       const token = createAccessToken(fetched.token, fetched.expiresAt, at)
       applyToken(entry, token, usableUntil, reason)
       events.emit('refresh-success', { scope: entry.scope, expiresAt: token.expiresAt, refreshAt: at, durationMs: now - startedAt })
       return token
     } catch (error: unknown) {
-      // A failed claims challenge says nothing about the cached token: the breaker stays as it is.
-      throw reason === 'claims' ? error : recordFailure(entry, error)
+      throw recordFailure(entry, error, reason)
     } finally {
       deadline.clear()
       linked.dispose()
@@ -299,16 +342,32 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     schedule(entry, token.refreshAt, 'refresh')
   }
 
-  function recordFailure(entry: CacheEntry, error: unknown): KeylessError {
+  /**
+   * Ends a failed fetch: every `refresh-start` is paired with one `refresh-success` or one
+   * `refresh-failure`, and `refreshFailures` counts the latter. Two failures leave the breaker as it
+   * is: a claims challenge's (it says nothing about the cached token, which stays served and
+   * refreshed) and a fetch that `close()` aborted.
+   */
+  function recordFailure(entry: CacheEntry, error: unknown, reason: FetchReason): KeylessError {
     const failure = isKeylessError(error)
       ? error
       : new KeylessError('network', `${name}: the fetch failed unexpectedly`, { source: name, cause: error })
-    if (failure.code === 'closed' || closed) return failure
     const now = Date.now()
+    counters.refreshFailures++
+    if (reason === 'claims' || failure.code === 'closed' || closed) {
+      events.emit('refresh-failure', {
+        scope: entry.scope,
+        code: failure.code,
+        status: failure.status,
+        failures: entry.failures,
+        retryAt: entry.lastError === undefined ? now : entry.retryAt,
+        servingCachedToken: !closed && usableToken(entry, now) !== undefined,
+      })
+      return failure
+    }
     entry.failures++
     entry.lastError = failure
     entry.retryAt = now + coolDownDelay(entry.failures, { baseMs: config.coolDownMs, capMs: config.maxCoolDownMs, random: config.random })
-    counters.refreshFailures++
     const usable = usableToken(entry, now)
     const servingCachedToken = usable !== undefined
     events.emit('refresh-failure', {
@@ -344,6 +403,13 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     }, Math.min(delayMs, MAX_TIMER_DELAY_MS))
   }
 
+  function expiredOnArrival(): KeylessError {
+    return new KeylessError('bad-response', `${name}: the endpoint returned a token that is already expired; check this machine's clock`, {
+      source: name,
+      retryable: false,
+    })
+  }
+
   function failFast(entry: CacheEntry): KeylessError {
     const last = entry.lastError as KeylessError
     const retryAt = new Date(entry.retryAt).toISOString()
@@ -359,7 +425,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     if (closed) return
     closed = true
     const running: Promise<unknown>[] = []
-    for (const entry of cache.values()) {
+    for (const entry of [...cache.values(), ...evictedInFlight.values()]) {
       clearUnrefTimeout(entry.timer)
       for (const flight of [entry.flight, ...entry.claimFlights.values()]) {
         if (flight === undefined) continue
@@ -368,6 +434,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       }
     }
     cache.clear()
+    evictedInFlight.clear()
     index.clear()
     await Promise.allSettled(running) // their timers are cleared once they settle
     await source.close?.()
@@ -396,6 +463,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
         inflight += entry.claimFlights.size
         scopes.push(describeEntry(entry, now))
       }
+      for (const entry of evictedInFlight.values()) inflight += (entry.flight === undefined ? 0 : 1) + entry.claimFlights.size
       return { identity: source.identity, ...counters, inflight, scopes }
     },
     describe: () => source.describe(),

@@ -6,6 +6,7 @@
  */
 import { configError } from '../errors/keyless-error.js'
 import type { RetryPolicy } from '../source/token-source.js'
+import { MAX_TIMER_DELAY_MS } from './unref-timer.js'
 
 /** Default most scopes one provider caches (least recently used evicted first). */
 export const DEFAULT_MAX_ENTRIES = 1000
@@ -32,11 +33,11 @@ export interface TokenProviderOptions {
   expiryMarginMs?: number | undefined
   /** Share of the lifetime by which the refresh point is pulled earlier at random. Default 0.05. */
   refreshJitterRatio?: number | undefined
-  /** Cut-off of one attempt (it then counts as a retryable `timeout`). Default 5 s. */
+  /** Cut-off of one attempt (it then counts as a retryable `timeout`). Default 5 s; at most 2^31 − 1. */
   attemptTimeoutMs?: number | undefined
-  /** Cut-off of a whole fetch, retries included (code `deadline`). Default 90 s. */
+  /** Cut-off of a whole fetch, retries included (code `deadline`). Default 90 s; at most 2^31 − 1. */
   deadlineMs?: number | undefined
-  /** Overrides of the source's retry count and delays. */
+  /** Overrides of the source's retry count and delays (each delay at most 2^31 − 1 ms). */
   retry?: Partial<Pick<RetryPolicy, 'retries' | 'baseDelayMs' | 'maxDelayMs' | 'minDelayMs'>> | undefined
   /** First cool-down after a failed fetch (doubling, jittered). Default 5 s. */
   coolDownMs?: number | undefined
@@ -63,7 +64,16 @@ const NUMERIC_OPTIONS = [
 ] as const
 
 /**
+ * Options whose value becomes a timer's duration. setTimeout cannot wait longer than
+ * {@link MAX_TIMER_DELAY_MS} (Node fires a longer timer after 1 ms), and a silent clamp would turn
+ * an intended "no limit" into a limit nobody asked for, so a larger value is a config error.
+ */
+const TIMER_OPTIONS = new Set<string>(['attemptTimeoutMs', 'deadlineMs', 'baseDelayMs', 'maxDelayMs', 'minDelayMs'])
+
+/**
  * Checks the options and fills in defaults; throws a `config` error naming the first bad option.
+ * A duration that becomes a timer's (`attemptTimeoutMs`, `deadlineMs`, the `retry` delays) must be
+ * at most {@link MAX_TIMER_DELAY_MS}, setTimeout's limit (about 24.8 days).
  *
  * @example
  * ```ts
@@ -76,6 +86,7 @@ export function resolveProviderOptions(options: TokenProviderOptions, policy: Re
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw configError(`${source}: option ${name} must be a finite number ≥ 0`, source)
     }
+    checkTimerLimit(name, value, source)
   }
   if (options.maxEntries !== undefined && (options.maxEntries < 1 || !Number.isInteger(options.maxEntries))) {
     throw configError(`${source}: option maxEntries must be an integer ≥ 1`, source)
@@ -92,6 +103,7 @@ export function resolveProviderOptions(options: TokenProviderOptions, policy: Re
     if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw configError(`${source}: option retry.${name} must be a finite number ≥ 0`, source)
     }
+    checkTimerLimit(`retry.${name}`, value, source)
     Object.assign(retry, { [name]: value })
   }
   return {
@@ -105,5 +117,12 @@ export function resolveProviderOptions(options: TokenProviderOptions, policy: Re
     forceRefreshIntervalMs: options.forceRefreshIntervalMs ?? DEFAULT_FORCE_REFRESH_INTERVAL_MS,
     random: options.random ?? Math.random,
     retry,
+  }
+}
+
+function checkTimerLimit(option: string, value: number | undefined, source: string): void {
+  const name = option.startsWith('retry.') ? option.slice('retry.'.length) : option
+  if (value !== undefined && TIMER_OPTIONS.has(name) && value > MAX_TIMER_DELAY_MS) {
+    throw configError(`${source}: option ${option} must be at most ${MAX_TIMER_DELAY_MS} ms (2^31 − 1, the longest timer Node supports)`, source)
   }
 }

@@ -17,7 +17,14 @@
 export type Timer = ReturnType<typeof setTimeout>
 
 /**
- * `setTimeout` with the timer unref'd: it fires as usual but never keeps the process alive.
+ * setTimeout's longest delay, 2^31 − 1 ms (about 24.8 days). Node fires a longer one after 1 ms
+ * (with a TimeoutOverflowWarning), so every duration given to a timer here is held to it.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647
+
+/**
+ * `setTimeout` with the timer unref'd: it fires as usual but never keeps the process alive. A delay
+ * beyond {@link MAX_TIMER_DELAY_MS} waits that long instead of Node's 1 ms: never early.
  *
  * @example
  * ```ts
@@ -25,7 +32,7 @@ export type Timer = ReturnType<typeof setTimeout>
  * ```
  */
 export function unrefTimeout(callback: () => void, ms: number): Timer {
-  const timer = setTimeout(callback, ms)
+  const timer = setTimeout(callback, Math.min(ms, MAX_TIMER_DELAY_MS))
   timer.unref?.()
   return timer
 }

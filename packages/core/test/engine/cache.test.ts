@@ -124,6 +124,20 @@ describe('createTokenProvider(): cache', () => {
     expect(() => createTokenProvider(fakeSource(), { retry: { retries: Number.NaN } })).toThrow(expect.objectContaining({ code: 'config' }))
   })
 
+  it("rejects a timer duration beyond setTimeout's limit (Node would fire it after 1 ms) with config", async () => {
+    const limit = 2 ** 31 - 1
+    for (const options of [{ deadlineMs: limit + 1 }, { attemptTimeoutMs: 3_000_000_000 }, { retry: { maxDelayMs: limit + 1 } }, { retry: { baseDelayMs: 2 ** 32 } }]) {
+      expect(() => createTokenProvider(fakeSource(), options)).toThrow(expect.objectContaining({ code: 'config' }))
+    }
+    const source = fakeSource()
+    source.script.push({ latencyMs: 20 })
+    const provider = createTokenProvider(source, { deadlineMs: limit, attemptTimeoutMs: limit, retry: { maxDelayMs: limit } })
+    const pending = provider.getToken(VAULT)
+    await vi.advanceTimersByTimeAsync(20)
+    await expect(pending).resolves.toMatchObject({ tokenType: 'Bearer' })
+    await provider.close()
+  })
+
   it('does not write into the options object it is given', () => {
     const options = Object.freeze({ deadlineMs: 1000, retry: Object.freeze({ retries: 1 }) })
     expect(() => createTokenProvider(fakeSource(), options)).not.toThrow()
@@ -137,6 +151,88 @@ describe('createTokenProvider(): cache', () => {
     vi.setSystemTime(first.expiresAt - 30_000)
     const second = await provider.getToken(VAULT)
     expect(second.token).not.toBe(first.token)
+    await provider.close()
+  })
+})
+
+describe('createTokenProvider(): a token that is expired on arrival (rule 6)', () => {
+  it('never returns it: the fetch fails with bad-response, counted and reported like any bad answer', async () => {
+    const source = fakeSource()
+    source.fetchToken = async (request) => {
+      source.requests.push(request)
+      return { token: 'stale', expiresAt: Date.now() - 60_000 }
+    }
+    const provider = createTokenProvider(source)
+    const failures: string[] = []
+    provider.on('refresh-failure', (e) => failures.push(e.code))
+    await expect(provider.getToken(VAULT)).rejects.toMatchObject({ code: 'bad-response', retryable: false })
+    expect(provider.peekToken(VAULT)).toBeUndefined()
+    expect(failures).toEqual(['bad-response'])
+    expect(provider.stats()).toMatchObject({ refreshes: 0, refreshFailures: 1, upstreamRequests: 1 })
+    await expect(provider.getToken(VAULT)).rejects.toMatchObject({ code: 'bad-response' }) // the breaker fails fast
+    expect(source.requests).toHaveLength(1)
+    await provider.close()
+  })
+
+  it('also refuses one that expires within the expiry margin before it arrives, and one with no numeric expiry', async () => {
+    for (const expiresAt of [() => Date.now(), () => Number.NaN]) {
+      const source = fakeSource()
+      source.fetchToken = async () => ({ token: 'stale', expiresAt: expiresAt() })
+      const provider = createTokenProvider(source)
+      await expect(provider.getToken(VAULT)).rejects.toMatchObject({ code: 'bad-response' })
+      await provider.close()
+    }
+  })
+})
+
+describe('createTokenProvider(): eviction of a scope whose fetch is running', () => {
+  const STORAGE = 'https://storage.azure.com/.default'
+
+  it('keeps one upstream fetch per scope: a caller after the eviction joins the running fetch', async () => {
+    const source = fakeSource()
+    source.script.push({ latencyMs: 300 })
+    const provider = createTokenProvider(source, { maxEntries: 1 })
+    const evicted: string[] = []
+    provider.on('evict', (e) => evicted.push(e.scope))
+    const a = provider.getToken(VAULT)
+    await provider.getToken(STORAGE) // evicts vault while its fetch runs
+    expect(evicted).toEqual([VAULT])
+    expect(provider.stats().inflight).toBe(1)
+    const b = provider.getToken(VAULT)
+    await vi.advanceTimersByTimeAsync(300)
+    const [ta, tb] = await Promise.all([a, b])
+    expect(tb.token).toBe(ta.token)
+    expect(source.requests.map((r) => r.resource)).toEqual(['https://vault.azure.net', 'https://storage.azure.com'])
+    expect(provider.peekToken(VAULT)).toBe(ta) // taken back into the cache with its token
+    expect(provider.stats().inflight).toBe(0)
+    await provider.close()
+  })
+
+  it('lets close() abort and await that fetch; its callers reject with closed', async () => {
+    const source = fakeSource()
+    source.script.push('hang')
+    const provider = createTokenProvider(source, { maxEntries: 1 })
+    const a = provider.getToken(VAULT)
+    a.catch(() => {})
+    await provider.getToken(STORAGE)
+    await provider.close()
+    await expect(a).rejects.toMatchObject({ code: 'closed' })
+    expect(source.requests[0]?.signal.aborted).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('forgets the evicted entry once its fetch settles: a later caller fetches afresh', async () => {
+    const source = fakeSource()
+    source.script.push({ latencyMs: 300 })
+    const provider = createTokenProvider(source, { maxEntries: 1 })
+    const a = provider.getToken(VAULT)
+    await provider.getToken(STORAGE)
+    await vi.advanceTimersByTimeAsync(300)
+    await a
+    expect(provider.peekToken(VAULT)).toBeUndefined() // a token fetched for an evicted entry is not cached
+    await provider.getToken(VAULT)
+    expect(source.requests).toHaveLength(3)
+    expect(provider.stats()).toMatchObject({ inflight: 0, evictions: 2 })
     await provider.close()
   })
 })

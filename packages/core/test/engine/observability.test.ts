@@ -3,6 +3,7 @@ import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenProvider } from '../../src/engine/create-token-provider.js'
 import { KeylessError } from '../../src/errors/keyless-error.js'
+import type { ProviderEvents } from '../../src/events/provider-events.js'
 import { failure, fakeSource, fixedRandom } from './fake-source.js'
 
 const SCOPE = 'https://vault.azure.net/.default'
@@ -85,6 +86,61 @@ describe('createTokenProvider(): events, stats and diagnostics (rule 12)', () =>
     const stats = provider.stats()
     expect(stats).toMatchObject({ identity: source.identity, hits: 1, misses: 1, upstreamRequests: 1, refreshes: 1, refreshFailures: 0, inflight: 0 })
     expect(stats.scopes).toEqual([expect.objectContaining({ scope: SCOPE, state: 'fresh', lastErrorCode: undefined })])
+    await provider.close()
+  })
+})
+
+describe('createTokenProvider(): every refresh-start ends in one success or one failure', () => {
+  function recordFetchEvents(provider: ReturnType<typeof createTokenProvider>) {
+    const seen: string[] = []
+    provider.on('refresh-start', (e) => seen.push(`start ${e.reason}`))
+    provider.on('refresh-success', () => seen.push('success'))
+    provider.on('refresh-failure', (e) => seen.push(`failure ${e.code}`))
+    provider.on('breaker-open', () => seen.push('breaker-open'))
+    return seen
+  }
+
+  it('reports a failed claims fetch as refresh-failure and counts it, leaving the breaker and the cached token alone', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    const seen = recordFetchEvents(provider)
+    const failures: ProviderEvents['refresh-failure'][] = []
+    provider.on('refresh-failure', (e) => failures.push(e))
+    const token = await provider.getToken(SCOPE)
+    source.script.push(failure('rejected', 400))
+    await expect(provider.getToken(SCOPE, { claims: '{"access_token":{}}' })).rejects.toMatchObject({ code: 'rejected' })
+    expect(seen).toEqual(['start miss', 'success', 'start claims', 'failure rejected'])
+    expect(failures[0]).toMatchObject({ failures: 0, retryAt: Date.now(), servingCachedToken: true, status: 400 })
+    expect(provider.stats()).toMatchObject({ refreshes: 1, refreshFailures: 1, upstreamRequests: 2 })
+    expect(provider.stats().scopes[0]).toMatchObject({ state: 'fresh', lastErrorCode: undefined })
+    expect(await provider.getToken(SCOPE)).toBe(token)
+    await provider.close()
+  })
+
+  it('reports a fetch that close() aborts as refresh-failure with closed', async () => {
+    const source = fakeSource()
+    source.script.push('hang')
+    const provider = createTokenProvider(source)
+    const seen = recordFetchEvents(provider)
+    provider.getToken(SCOPE).catch(() => {})
+    await provider.close()
+    expect(seen).toEqual(['start miss', 'failure closed'])
+  })
+})
+
+describe('createTokenProvider(): hits in stats and events', () => {
+  it('emits hit for every hit it counts, also for a spelling of a cached scope seen for the first time', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    let hits = 0
+    provider.on('hit', () => hits++)
+    await provider.getToken(SCOPE)
+    await provider.getToken('https://vault.azure.net') // same key, new spelling: through acquire
+    await provider.getToken('https://vault.azure.net') // now indexed: the hit path
+    await provider.getToken(SCOPE, { forceRefresh: false })
+    expect(source.requests).toHaveLength(1)
+    expect(provider.stats().hits).toBe(3)
+    expect(hits).toBe(3)
     await provider.close()
   })
 })

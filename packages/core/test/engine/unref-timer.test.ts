@@ -1,7 +1,7 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { describe, expect, it } from 'vitest'
-import { clearUnrefTimeout, unrefTimeout, type Timer } from '../../src/engine/unref-timer.js'
+import { describe, expect, it, vi } from 'vitest'
+import { clearUnrefTimeout, MAX_TIMER_DELAY_MS, unrefTimeout, type Timer } from '../../src/engine/unref-timer.js'
 
 /** A full GC, with or without --expose-gc. */
 function collect(): void {
@@ -42,5 +42,19 @@ describe('clearUnrefTimeout()', () => {
     clearUnrefTimeout(timer)
     clearUnrefTimeout(undefined)
     expect(timeouts()).toBe(before)
+  })
+
+  it('waits its longest delay for a longer one, where setTimeout alone would fire after 1 ms', async () => {
+    vi.useFakeTimers()
+    try {
+      const fired = vi.fn()
+      unrefTimeout(fired, 2 ** 32)
+      await vi.advanceTimersByTimeAsync(MAX_TIMER_DELAY_MS - 1)
+      expect(fired).not.toHaveBeenCalled()
+      await vi.advanceTimersByTimeAsync(1)
+      expect(fired).toHaveBeenCalledOnce()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
