@@ -46,13 +46,15 @@ export {
   createHttpClient,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_RETRY_AFTER_MS,
+  type HttpAnswer,
   type HttpClient,
   type HttpClientOptions,
   type HttpJsonResponse,
   type HttpRequest,
 } from './http/http-client.js'
 export { linkSignals, untilAborted, type LinkedSignal } from './engine/abortable.js'
-export { isDirectHost, isLoopbackHost } from './http/is-direct-host.js'
+export { MAX_TIMER_DELAY_MS } from './engine/unref-timer.js'
+export { isDirectHost, isLinkLocalIPv4, isLoopbackHost } from './http/is-direct-host.js'
 export { parseTokenResponse } from './parse/parse-token-response.js'
 export { parseExpiresOn } from './parse/parse-expiry.js'
 export { assertSafeIdentifier, scopeToResource, validateScope } from './scope/scope.js'

@@ -24,6 +24,14 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000
 /** undici's wait between two body chunks, a backstop behind the engine's attempt timeout: 30 s. */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000
 
+/**
+ * Turns off undici's redirect interceptor for our requests, should an injected `dispatcher` have
+ * one: a redirect must come back as the 3xx it is, not send the platform's secret header or a
+ * federated assertion on to the `Location` origin. (A spread, because undici 7's request types
+ * no longer list the option; its `request()` still accepts 0.)
+ */
+const NO_REDIRECTS = { maxRedirections: 0 } as const
+
 /** The proxy variables that make non-direct hosts go through undici's `EnvHttpProxyAgent`. */
 export const PROXY_ENV_NAMES: readonly string[] = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
 
@@ -35,7 +43,9 @@ export interface HttpClientOptions {
   readonly retryableStatuses: ReadonlySet<number>
   /**
    * An undici dispatcher to send every request through (tests: `MockAgent`). Used as-is: no proxy
-   * decision, none of the limits below, and `close()` leaves it open.
+   * decision, none of the limits below, and `close()` leaves it open. Its redirect interceptor,
+   * if it has undici's, is turned off for these requests; one that follows redirects by other
+   * means must not be given here.
    */
   readonly dispatcher?: Dispatcher | undefined
   /** Connections per origin of our own Agent (IMDS allows 5 concurrent). Default: undici's, unlimited. */
@@ -78,6 +88,13 @@ export interface HttpJsonResponse {
   readonly body: unknown
 }
 
+/** Any answer's status and text, for a probe that judges the answer itself. */
+export interface HttpAnswer {
+  readonly status: number
+  /** The body as UTF-8 text; `undefined` when it is larger than `maxBodyBytes`. */
+  readonly text: string | undefined
+}
+
 /** What {@link createHttpClient} returns. */
 export interface HttpClient {
   /**
@@ -90,6 +107,13 @@ export interface HttpClient {
    * - the client was closed: `closed`.
    */
   request(request: HttpRequest): Promise<HttpJsonResponse>
+  /**
+   * Sends one request the same way (same dispatcher choice, no redirect followed, the body capped
+   * at `maxBodyBytes`) and resolves whatever status came back, with its body's text. For probes
+   * (IMDS's, which must read a 403's text); never for a token, whose body must go through
+   * `request`'s checks. Rejects only when no answer came: `network`, `timeout`, `aborted`, `closed`.
+   */
+  answer(request: HttpRequest): Promise<HttpAnswer>
   /** Closes the Agents this client created (never an injected `dispatcher`). Idempotent. */
   close(): Promise<void>
 }
@@ -140,18 +164,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const badResponse = (url: URL, what: string): KeylessError =>
     new KeylessError('bad-response', `${source}: ${endpointLabel(url)} answered with ${what}; check that the endpoint URL points at the token endpoint`, { source, retryable: false })
 
+  const send = async ({ method, url, headers, body, signal }: HttpRequest): Promise<Dispatcher.ResponseData> => {
+    if (signal.aborted) throw aborted(signal, url)
+    if (closed) throw new KeylessError('closed', `${source}: the HTTP client is closed; create a new provider`, { source })
+    try {
+      return await undiciRequest(url, { dispatcher: dispatcherFor(url), method, headers, body: body ?? null, signal, ...NO_REDIRECTS })
+    } catch (error: unknown) {
+      throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
+    }
+  }
+
+  const readText = async (response: Dispatcher.ResponseData, { url, signal }: HttpRequest): Promise<string | undefined> => {
+    try {
+      return await readBody(response.body, settings.maxBodyBytes, response.headers['content-length'])
+    } catch (error: unknown) {
+      throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
+    }
+  }
+
   return {
-    async request({ method, url, headers, body, signal }: HttpRequest): Promise<HttpJsonResponse> {
-      if (signal.aborted) throw aborted(signal, url)
-      if (closed) throw new KeylessError('closed', `${source}: the HTTP client is closed; create a new provider`, { source })
-
-      let response: Dispatcher.ResponseData
-      try {
-        response = await undiciRequest(url, { dispatcher: dispatcherFor(url), method, headers, body: body ?? null, signal })
-      } catch (error: unknown) {
-        throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
-      }
-
+    async request(request: HttpRequest): Promise<HttpJsonResponse> {
+      const { url, headers, signal } = request
+      const response = await send(request)
       const { statusCode, headers: responseHeaders } = response
       if (statusCode < 200 || statusCode > 299) {
         let errorBody: unknown
@@ -165,17 +199,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw statusError(statusCode, responseHeaders, errorBody, { ...settings.statusContext, url, withheld: Object.values(headers) })
       }
 
-      let text: string | undefined
-      try {
-        text = await readBody(response.body, settings.maxBodyBytes, responseHeaders['content-length'])
-      } catch (error: unknown) {
-        throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
-      }
+      const text = await readText(response, request)
       if (text === undefined) throw badResponse(url, `a body larger than ${settings.maxBodyBytes} bytes`)
       const parsed = parseJson(text)
       // The JSON.parse error is dropped on purpose: V8 quotes the input in its message.
       if (parsed === undefined) throw badResponse(url, `a ${statusCode} whose body is not JSON`)
       return { status: statusCode, body: parsed }
+    },
+
+    async answer(request: HttpRequest): Promise<HttpAnswer> {
+      const response = await send(request)
+      return { status: response.statusCode, text: await readText(response, request) }
     },
 
     async close(): Promise<void> {

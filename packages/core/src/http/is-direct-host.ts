@@ -5,18 +5,17 @@
  */
 import { isIPv4 } from 'node:net'
 
-/** The link-local address of IMDS (and of Azure's other host-local metadata services). */
-export const IMDS_HOST = '169.254.169.254'
-
 /**
  * Tells whether requests to `hostname` must connect directly, whatever `HTTP_PROXY`,
  * `HTTPS_PROXY` or `NO_PROXY` say.
  *
  * True for loopback (`127.0.0.0/8`, `::1`, its IPv4-mapped forms, `localhost` and names under
- * `.localhost`) and for the IMDS address `169.254.169.254`: IMDS "is not intended to be used behind
- * a proxy ... you must bypass proxies even if none is known" (reference/protocols.md §1.7), and a
- * proxy could not reach a loopback endpoint of this host anyway. Accepts a `URL.hostname`, with or
- * without IPv6 brackets; case-insensitive. Pure: reads no environment.
+ * `.localhost`) and for IPv4 link-local addresses (`169.254.0.0/16`, IMDS's `169.254.169.254`
+ * among them): IMDS "is not intended to be used behind a proxy ... you must bypass proxies even if
+ * none is known" (reference/protocols.md §1.7), App Service's identity endpoint on Linux is
+ * link-local too, and a proxy could not reach this host's loopback or link anyway. It would only
+ * see the platform's secret header. Accepts a `URL.hostname`, with or without IPv6 brackets;
+ * case-insensitive. Pure: reads no environment.
  *
  * @example
  * ```ts
@@ -26,12 +25,29 @@ export const IMDS_HOST = '169.254.169.254'
  */
 export function isDirectHost(hostname: string): boolean {
   const host = normalizeHost(hostname)
-  return host === IMDS_HOST || host.endsWith('.localhost') || isLoopbackHost(hostname)
+  return host === 'localhost' || host.endsWith('.localhost') || isLinkLocalIPv4(hostname) || isLoopbackHost(hostname)
+}
+
+/**
+ * Tells whether `hostname` is an IPv4 link-local address (`169.254.0.0/16`), written as one (no
+ * name, so no DNS answer can move it). Only this host's own link answers there: IMDS at
+ * `169.254.169.254`, and App Service's identity endpoint on Linux, Functions and Container Apps
+ * (`IDENTITY_ENDPOINT` such as `http://169.254.129.2:8081/msi/token`).
+ *
+ * @example
+ * ```ts
+ * isLinkLocalIPv4('169.254.129.2') // true
+ * isLinkLocalIPv4('10.0.0.4') // false
+ * ```
+ */
+export function isLinkLocalIPv4(hostname: string): boolean {
+  const host = normalizeHost(hostname)
+  return isIPv4(host) && host.startsWith('169.254.')
 }
 
 /**
  * Tells whether `hostname` is this machine's loopback: `127.0.0.0/8`, `::1`, their IPv4-mapped
- * forms and `localhost`. Sources that send a secret over plain http allow only these (IMDS's
+ * forms and `localhost` (not `localhost.`). Sources that send a secret over plain http allow only these (IMDS's
  * link-local address is not loopback). Names under `.localhost` are not: Node resolves them with
  * the system resolver, which (glibc's `hosts: files dns`) asks DNS, so a DNS answer could send the
  * secret anywhere. `isDirectHost` still keeps them off proxies.
@@ -43,8 +59,10 @@ export function isDirectHost(hostname: string): boolean {
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {
+  // `localhost` as written: the system resolver answers it from /etc/hosts. `localhost.` (fully
+  // qualified) is not in /etc/hosts on common systems, so it goes to DNS like any other name.
+  if (hostname.toLowerCase() === 'localhost') return true
   const host = normalizeHost(hostname)
-  if (host === 'localhost') return true
   if (isIPv4(host)) return host.startsWith('127.')
   return isLoopbackIPv6(host)
 }

@@ -18,6 +18,11 @@ import { withoutAuthorization } from './without-authorization.js'
  *   key of `origins`. Other requests, and requests without `opts.origin` (a `Client` or `Pool`
  *   dispatching to its own origin), pass through untouched: an `Authorization` header the caller
  *   set on them stays, ours is never added.
+ * - Compose it on an `Agent`, or on another dispatcher that sends each request to its
+ *   `opts.origin`. Never on a `Client` or `Pool`: they send every request to their own origin,
+ *   whatever `opts.origin` says, so a redirect hop (or a `request(url, { dispatcher })`) naming a
+ *   configured origin would carry that origin's token to theirs. An interceptor cannot see which
+ *   dispatcher it was composed on, so this is the caller's to keep.
  * - A configured request waits for `provider.getToken(scope)` (usually a cache hit), then goes out
  *   with our header, replacing any the caller set; the caller's options are never modified. A
  *   token failure ends the request with the provider's KeylessError, which never holds the token.

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import tls, { rootCertificates } from 'node:tls'
-import { errors, MockAgent } from 'undici'
+import { Agent, errors, interceptors, MockAgent } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { KeylessError } from '../../src/errors/keyless-error.js'
 import { createHttpClient, DEFAULT_MAX_BODY_BYTES, type HttpClient, type HttpClientOptions } from '../../src/http/http-client.js'
@@ -152,6 +152,41 @@ describe('createHttpClient()', () => {
     await expect(client().request(get(redirecting.origin))).rejects.toMatchObject({ code: 'rejected', status: 302, retryable: false })
     expect(redirecting.hits()).toBe(1)
     expect(target.hits()).toBe(0)
+  })
+
+  it("never follows a redirect through an injected dispatcher's redirect interceptor, so the secret header stays home", async () => {
+    const seen: Array<string | undefined> = []
+    const target = await serve((req, res) => {
+      seen.push(req.headers['x-identity-header'] as string | undefined)
+      json(200, TOKEN)(req, res)
+    })
+    const redirecting = await serve((_req, res) => res.writeHead(307, { location: `${target.origin}/stolen` }).end())
+    const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 3 }))
+    cleanups.push(() => dispatcher.close())
+    const request = { ...get(redirecting.origin), headers: { 'X-IDENTITY-HEADER': 'platform-secret' } }
+    await expect(client({ dispatcher }).request(request)).rejects.toMatchObject({ code: 'rejected', status: 307 })
+    await expect(client({ dispatcher }).request({ ...request, method: 'POST', body: 'client_assertion=a.b.c' })).rejects.toMatchObject({ status: 307 })
+    expect(redirecting.hits()).toBe(2)
+    expect(target.hits()).toBe(0)
+    expect(seen).toEqual([])
+  })
+
+  describe('answer()', () => {
+    it('resolves any status with its body text, through the same seam (no redirect followed)', async () => {
+      const target = await serve(json(200, TOKEN))
+      const forbidden = await serve((_req, res) => res.writeHead(403, { 'content-type': 'text/plain' }).end('network is unreachable'))
+      const redirecting = await serve((_req, res) => res.writeHead(302, { location: `${target.origin}/stolen` }).end())
+      await expect(client().answer(get(forbidden.origin))).resolves.toEqual({ status: 403, text: 'network is unreachable' })
+      await expect(client().answer(get(redirecting.origin))).resolves.toEqual({ status: 302, text: '' })
+      expect(target.hits()).toBe(0)
+    })
+
+    it('gives no text for a body over maxBodyBytes, and rejects when no answer came', async () => {
+      const big = await serve((_req, res) => res.writeHead(400).end('x'.repeat(2048)))
+      await expect(client({ maxBodyBytes: 1024 }).answer(get(big.origin))).resolves.toEqual({ status: 400, text: undefined })
+      const port = await closedPort()
+      await expect(client().answer(get(`http://127.0.0.1:${port}`))).rejects.toMatchObject({ code: 'network' })
+    })
   })
 
   it('maps a refused connection to a retryable network error with its cause', async () => {

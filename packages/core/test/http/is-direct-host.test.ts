@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHttpClient } from '../../src/http/http-client.js'
-import { isDirectHost } from '../../src/http/is-direct-host.js'
+import { isDirectHost, isLinkLocalIPv4, isLoopbackHost } from '../../src/http/is-direct-host.js'
 import { loopbackServer } from './loopback-server.js'
 
 describe('isDirectHost()', () => {
@@ -21,6 +21,9 @@ describe('isDirectHost()', () => {
     'app.localhost',
     '169.254.169.254',
     new URL('http://169.254.169.254:80/metadata').hostname,
+    '169.254.169.253',
+    '169.254.129.2',
+    new URL('http://0xA9FE8102:8081/msi/token').hostname,
   ])('keeps %s off proxies', (host) => {
     expect(isDirectHost(host)).toBe(true)
   })
@@ -30,8 +33,9 @@ describe('isDirectHost()', () => {
     'example.com',
     '128.0.0.1',
     '10.0.0.1',
-    '169.254.169.253',
+    '169.255.0.1',
     '169.254.169.2540',
+    '169.254.example.com',
     '[::2]',
     '[::ffff:10.0.0.1]',
     'localhost.example.com',
@@ -39,6 +43,27 @@ describe('isDirectHost()', () => {
     '',
   ])('lets %s use a configured proxy', (host) => {
     expect(isDirectHost(host)).toBe(false)
+  })
+})
+
+describe('isLoopbackHost()', () => {
+  it.each(['127.0.0.1', '127.1.2.3', '::1', '[::1]', new URL('http://[::ffff:127.0.0.1]/').hostname, 'localhost', 'LocalHost'])('counts %s as this machine', (host) => {
+    expect(isLoopbackHost(host)).toBe(true)
+  })
+
+  // A name the system resolver may send to DNS is never trusted with a secret over plain http.
+  it.each(['localhost.', 'app.localhost', '169.254.169.254', '10.0.0.1', 'localhost.example.com', ''])('does not count %s', (host) => {
+    expect(isLoopbackHost(host)).toBe(false)
+  })
+})
+
+describe('isLinkLocalIPv4()', () => {
+  it.each(['169.254.129.2', '169.254.169.254', '169.254.0.1', new URL('http://0xA9FE8102/').hostname])('counts %s', (host) => {
+    expect(isLinkLocalIPv4(host)).toBe(true)
+  })
+
+  it.each(['169.255.0.1', '10.0.0.4', '169.254.example.com', '[fe80::1]', 'localhost', ''])('does not count %s', (host) => {
+    expect(isLinkLocalIPv4(host)).toBe(false)
   })
 })
 
