@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { configError, isLoopbackHost } from '@keyless/core'
+import { configError, isLinkLocalIPv4, isLoopbackHost } from '@keyless/core'
 import { APP_SERVICE_API_VERSION, LEGACY_APP_SERVICE_API_VERSION, type AppServiceApiVersion } from './app-service-source.js'
 
 /** The 2019-08-01 endpoint URL, set by App Service, Functions and Container Apps. */
@@ -26,6 +26,8 @@ export type AppServiceEnvironment =
   | { readonly found: true; readonly apiVersion: AppServiceApiVersion; readonly endpoint: URL; readonly header: string; readonly endpointName: string }
   | { readonly found: false; readonly why: string }
 
+/** IMDS's address: link-local, but the VM's metadata service, never App Service's endpoint. */
+const IMDS_ADDRESS = '169.254.169.254'
 const CONTROL = /[\u0000-\u001f\u007f]/
 const PRINTABLE_TRIMMED = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
 
@@ -104,12 +106,13 @@ function endpointOf(value: string | undefined, name: string): URL {
   if (url.username !== '' || url.password !== '') return fail('must not hold credentials (user:password@)')
   if (url.protocol === 'https:') return url
   if (url.protocol !== 'http:') return fail('must be an http or https URL')
-  // The identity header goes to this endpoint: over plain http only to this host, so no DNS
-  // answer, proxy or metadata address (SSRF) can ever receive it.
-  if (!isLoopbackHost(url.hostname)) {
-    return fail(`is plain http to ${url.hostname}, which is not a loopback address; use https, or the loopback URL the platform set`)
-  }
-  return url
+  // The identity header goes to this endpoint: over plain http only to this host or its link
+  // (App Service on Linux, Functions and Container Apps set http://169.254.129.2:8081/msi/token and
+  // the like), written as an address, so no DNS answer or proxy can ever receive it; never to
+  // IMDS's own address (SSRF).
+  if (isLoopbackHost(url.hostname)) return url
+  if (isLinkLocalIPv4(url.hostname) && url.hostname !== IMDS_ADDRESS) return url
+  return fail(`is plain http to ${url.hostname}, which is neither a loopback nor a link-local address (other than IMDS's); use https, or the URL the platform set`)
 }
 
 function headerOf(value: string | undefined, name: string): string {

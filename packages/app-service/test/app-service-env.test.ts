@@ -141,6 +141,8 @@ describe('appService(): malformed variables and options', () => {
     ['plain http to a name', 'http://identity.example/msi/token'],
     ['plain http to IMDS', 'http://169.254.169.254/metadata/identity/oauth2/token'],
     ['plain http to IMDS in hex', 'http://0xA9FEA9FE/metadata/identity/oauth2/token'],
+    ['plain http to a name under a link-local prefix', 'http://169.254.129.2.example/msi/token'],
+    ['plain http to an IPv6 link-local address', 'http://[fe80::1]:8081/msi/token'],
     ['a URL with a password', 'http://user:pw@127.0.0.1:41741/msi/token'],
     ['an https URL with a user', 'https://user@identity.example/msi/token'],
   ]
@@ -194,6 +196,9 @@ describe('appService(): malformed variables and options', () => {
     ['http to another 127/8 address', 'http://127.0.0.2:41741/msi/token'],
     ['http to localhost', 'http://localhost:4141/MSI/token'],
     ['http to ::1', 'http://[::1]:4141/msi/token'],
+    // What App Service on Linux, Functions and Container Apps set: a link-local address.
+    ['http to a link-local address (App Service on Linux)', 'http://169.254.129.2:8081/msi/token'],
+    ['http to another link-local address (Functions)', 'http://169.254.255.2:8081/msi/token'],
   ])('accepts %s', (_, value) => {
     stubAppServiceEnv({ [IDENTITY_ENDPOINT]: value, [IDENTITY_HEADER]: HEADER })
     expect(provider().describe()).toContain(new URL(value).host)

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { envValue, fuzzParameters, fuzzTimeoutMs, stubEnv } from '@keyless/test-support'
-import { isKeylessError, isLoopbackHost, type KeylessTokenProvider } from '@keyless/core'
+import { isKeylessError, isLinkLocalIPv4, isLoopbackHost, type KeylessTokenProvider } from '@keyless/core'
 import { appService } from '../../src/app-service.js'
 import { APP_SERVICE_API_VERSION, LEGACY_APP_SERVICE_API_VERSION } from '../../src/app-service-source.js'
 import { appServiceEnvironment, MAX_APP_SERVICE_HEADER_LENGTH } from '../../src/app-service-environment.js'
@@ -16,7 +16,9 @@ const ENDPOINTS = [
   'http://[::ffff:127.0.0.1]/x',
   'https://app.azurewebsites.net/msi/token',
   'http://169.254.169.254/metadata/identity/oauth2/token',
+  'http://169.254.129.2:8081/msi/token',
   'http://localhost.evil.com/x',
+  'http://localhost./x',
   'http://u:p@127.0.0.1/',
   'ftp://127.0.0.1/',
   'file:///etc/passwd',
@@ -66,8 +68,11 @@ describe('fuzz: the App Service environment', () => {
           return
         }
         found++
-        // The header goes only to https, or to plain http on this machine; never with credentials.
-        expect(where.endpoint.protocol === 'https:' || (where.endpoint.protocol === 'http:' && isLoopbackHost(where.endpoint.hostname))).toBe(true)
+        // The header goes only to https, or to plain http on this machine or its link (never to
+        // IMDS); never with credentials.
+        const { protocol, hostname } = where.endpoint
+        const local = isLoopbackHost(hostname) || (isLinkLocalIPv4(hostname) && hostname !== '169.254.169.254')
+        expect(protocol === 'https:' || (protocol === 'http:' && local)).toBe(true)
         expect(where.endpoint.username + where.endpoint.password).toBe('')
         expect(where.header).toMatch(PRINTABLE_TRIMMED)
         expect(where.header.length).toBeLessThanOrEqual(MAX_APP_SERVICE_HEADER_LENGTH)
