@@ -4,33 +4,14 @@
  * @module
  */
 import { appService } from '@keyless/app-service'
-import { KeylessError, type KeylessTokenProvider, type TokenProviderOptions } from '@keyless/core'
+import { configError, KeylessError, type KeylessTokenProvider } from '@keyless/core'
 import { DEFAULT_PROBE_TIMEOUT_MS, imds, probeImds } from '@keyless/imds'
-import { AZURE_CLIENT_ID, workloadIdentity, type WorkloadIdentityOptions } from '@keyless/workload-identity'
+import { AZURE_CLIENT_ID, workloadIdentity } from '@keyless/workload-identity'
 import type { Dispatcher } from 'undici'
+import { checkAutoOptions, type AutoOptions } from './auto-options.js'
 import { detectSource, type DetectedSource } from './detect-source.js'
 
-/** Options of {@link auto}. */
-export interface AutoOptions extends TokenProviderOptions {
-  /**
-   * A user-assigned identity's client id, for whichever source is chosen. Default
-   * `AZURE_CLIENT_ID` (Workload Identity requires it; App Service and IMDS send it as their
-   * client-id selector when it is set, as `DefaultAzureCredential` does).
-   */
-  clientId?: string | undefined
-  /**
-   * When IMDS is the fallback, check once that something answers there before the first token
-   * request (1 s, no `Metadata` header), and reject with `unavailable` if nothing does, so a
-   * `chain()` can move on quickly off Azure. Default `false`: no probe, IMDS assumed.
-   */
-  probeImds?: boolean | undefined
-  /** Cut-off of that probe, in ms. Default 1000. */
-  probeTimeoutMs?: number | undefined
-  /** An undici dispatcher for every request of the chosen source. */
-  dispatcher?: Dispatcher | undefined
-  /** Extra CA certificates (PEM) to trust for the Workload Identity authority; see `workloadIdentity({ ca })`. */
-  ca?: WorkloadIdentityOptions['ca'] | undefined
-}
+export type { AutoOptions } from './auto-options.js'
 
 /** A provider chosen by `auto()`; `describe()` also says why it was chosen. */
 export interface AutoProvider extends KeylessTokenProvider {
@@ -43,7 +24,12 @@ export interface AutoProvider extends KeylessTokenProvider {
  * `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID` and `AZURE_TENANT_ID` are set; else App Service
  * (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`); else legacy App Service (`MSI_ENDPOINT` + `MSI_SECRET`);
  * else IMDS, optionally probed once. Returns that source's provider, ready: cached, refreshed,
- * retried. A present but malformed variable throws the source's `config` error at once.
+ * retried.
+ *
+ * Throws a `config` error at once: for an unknown or malformed option (source `auto`, see
+ * {@link AutoOptions}; engine options are checked by the chosen source's factory), and for a
+ * present but malformed variable of the chosen source, an empty one included (an empty variable
+ * counts as set, so a broken environment never falls through to another source's identity).
  *
  * @example
  * ```ts
@@ -54,13 +40,15 @@ export interface AutoProvider extends KeylessTokenProvider {
  * ```
  */
 export function auto(options: AutoOptions = {}): AutoProvider {
-  const { clientId: given, probeImds: probe = false, probeTimeoutMs, ca, ...shared } = options
+  const { clientId: given, probeImds: probe = false, probeTimeoutMs, ca, ...shared } = checkAutoOptions(options)
   const clientId = given ?? nonEmpty(process.env[AZURE_CLIENT_ID])
   const { source, because } = detectSource(process.env, clientId)
   const common = clientId === undefined ? shared : { ...shared, clientId }
   let provider: KeylessTokenProvider
   switch (source) {
     case 'workload-identity':
+      // workloadIdentity() reads an empty variable as absent and would answer `unavailable`.
+      refuseEmpty(given === undefined ? because : because.filter((name) => name !== AZURE_CLIENT_ID))
       provider = workloadIdentity(ca === undefined ? common : { ...common, ca })
       break
     case 'app-service':
@@ -81,12 +69,23 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
+/** Throws the `config` error of Workload Identity variables that decided the choice but are empty. */
+function refuseEmpty(names: readonly string[]): void {
+  const empty = names.filter((name) => process.env[name] === '')
+  if (empty.length === 0) return
+  throw configError(
+    `workload-identity: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} set but empty, beside the other Workload Identity variables; ` +
+      'set them to the values the AKS webhook injects, or unset all three to let auto() choose another source',
+    'workload-identity',
+  )
+}
+
 /** IMDS behind a one-time probe: the probe's answer is remembered for the provider's life. */
 function probedFirst(provider: KeylessTokenProvider, dispatcher: Dispatcher | undefined, timeoutMs: number | undefined): KeylessTokenProvider {
   let available: boolean | undefined
   let probing: Promise<boolean> | undefined
   const absent = (): KeylessError =>
-    new KeylessError('unavailable', `imds: nothing answered the IMDS probe within ${timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms; not on an Azure VM?`, {
+    new KeylessError('unavailable', `imds: IMDS did not answer the probe within ${timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms, or answered that it is unreachable (Docker Desktop); not on an Azure VM?`, {
       source: 'imds',
     })
   return {

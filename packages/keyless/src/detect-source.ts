@@ -27,8 +27,11 @@ const ORDER: readonly DetectedSource[] = ['workload-identity', 'app-service', 'a
  * Picks the source without any network I/O: Workload Identity when its three variables are set,
  * else App Service 2019 (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), else legacy App Service
  * (`MSI_ENDPOINT` + `MSI_SECRET`), else IMDS. A variable set to an empty string counts as set (as
- * in MSAL), so a malformed environment reaches its factory and fails there with a `config` error
- * instead of silently falling through to IMDS. `clientId` stands in for `AZURE_CLIENT_ID`.
+ * in MSAL, protocols.md §1.1), for every source alike, so a malformed environment fails with a
+ * `config` error instead of silently falling through to another source (on AKS, IMDS would give
+ * the node's identity, not the pod's): `appService()` refuses an empty `IDENTITY_HEADER` or
+ * endpoint, and `auto()` refuses an empty Workload Identity variable. `clientId` stands in for
+ * `AZURE_CLIENT_ID`.
  *
  * @example
  * ```ts

@@ -1,6 +1,8 @@
+import http from 'node:http'
+import type net from 'node:net'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { auto } from '../src/index.js'
+import { auto, chain, createAccessToken } from '../src/index.js'
 
 const STORAGE = 'https://storage.azure.com/.default'
 const SOURCE_ENV = [
@@ -115,5 +117,102 @@ describe('auto()', () => {
     const probes = emulator.requests.filter((r) => r.status === 400) // the probe sends no Metadata header
     expect(probes).toHaveLength(1)
     expect(emulator.counters.tokensMinted).toBe(2)
+  })
+
+  it('moves a chain on when the IMDS probe meets Docker Desktop\'s 403 "unreachable" (protocols.md §9.1)', async () => {
+    const server = http.createServer((_, res) =>
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('dial tcp 169.254.169.254:80: connectex: A socket operation was attempted to an unreachable network.'),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      environment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}` })
+      const fallback = { name: 'fallback', getToken: async () => createAccessToken('fallback-token', Date.now() + 3_600_000, Date.now() + 1_800_000) }
+      const provider = chain(chosen({ probeImds: true }), fallback)
+      await expect(provider.getToken(STORAGE)).resolves.toMatchObject({ token: 'fallback-token' })
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
+
+describe('auto() options', () => {
+  it.each([
+    [{ probeImds: 'no' }, 'probeImds'],
+    [{ probeImds: 1 }, 'probeImds'],
+    [{ probeImds: null }, 'probeImds'],
+    [{ probeImds: true, probeTimeoutMs: -1 }, 'probeTimeoutMs'],
+    [{ probeImds: true, probeTimeoutMs: 0 }, 'probeTimeoutMs'],
+    [{ probeImds: true, probeTimeoutMs: 'soon' }, 'probeTimeoutMs'],
+    [{ probeImds: true, probeTimeoutMs: Number.NaN }, 'probeTimeoutMs'],
+    [{ probeImds: true, probeTimeoutMs: Number.POSITIVE_INFINITY }, 'probeTimeoutMs'],
+    [{ probeImds: true, probeTimeoutMs: 2 ** 31 }, 'probeTimeoutMs'],
+    [{ probeTimeoutMs: -1 }, 'probeTimeoutMs'], // checked even while the probe is off
+    [{ clientId: '' }, 'clientId'],
+    [{ clientId: 42 }, 'clientId'],
+    [{ clientId: 'a b' }, 'clientId'],
+    [{ dispatcher: {} }, 'dispatcher'],
+    [{ dispatcher: 'agent' }, 'dispatcher'],
+    [{ ca: 42 }, 'ca'], // checked even when the source chosen is not Workload Identity
+    [{ ca: [] }, 'ca'],
+    [{ ca: 'not a certificate' }, 'ca'],
+    [{ bogus: 1 }, 'bogus'],
+    [{ tenantId: '22222222-2222-2222-2222-222222222222' }, 'tenantId'], // a source's own option: use its factory
+    [{ endpoint: 'http://127.0.0.1:9' }, 'endpoint'],
+  ])('throws a config error naming the option for %j', (options, name) => {
+    environment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' }) // never contacted
+    expect(() => auto(options as Parameters<typeof auto>[0])).toThrow(
+      expect.objectContaining({ code: 'config', source: 'auto', message: expect.stringContaining(name) }),
+    )
+  })
+
+  it.each([[null], ['imds'], [[]]])('throws a config error when the options are not an object: %j', (options) => {
+    expect(() => auto(options as unknown as Parameters<typeof auto>[0])).toThrow(expect.objectContaining({ code: 'config', source: 'auto' }))
+  })
+
+  it('throws the chosen source\'s config error for a bad engine option', () => {
+    environment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' })
+    expect(() => auto({ deadlineMs: -1 })).toThrow(expect.objectContaining({ code: 'config', source: 'imds' }))
+  })
+
+  it('accepts every documented option, engine options included, and leaves the caller\'s object alone', () => {
+    environment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' })
+    const options = Object.freeze({
+      clientId: UAMI.clientId,
+      probeImds: false,
+      probeTimeoutMs: 250,
+      deadlineMs: 10_000,
+      attemptTimeoutMs: 1000,
+      retry: { retries: 1 },
+      maxEntries: 10,
+      ca: undefined,
+      dispatcher: undefined,
+    })
+    expect(chosen(options).source).toBe('imds')
+  })
+})
+
+describe('auto() with empty variables', () => {
+  const WI = { AZURE_CLIENT_ID: UAMI.clientId, AZURE_TENANT_ID: '22222222-2222-4222-8222-222222222222', AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token' }
+
+  it.each(['AZURE_FEDERATED_TOKEN_FILE', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID'])(
+    'throws a config error naming %s when it is set but empty beside the other Workload Identity variables',
+    (name) => {
+      environment({ ...WI, [name]: '' })
+      expect(() => auto()).toThrow(expect.objectContaining({ code: 'config', source: 'workload-identity', message: expect.stringContaining(name) }))
+    },
+  )
+
+  it('lets an explicit clientId stand in for an empty AZURE_CLIENT_ID', () => {
+    environment({ ...WI, AZURE_CLIENT_ID: '' })
+    expect(chosen({ clientId: UAMI.clientId, ca: emulator.entra.caPem }).source).toBe('workload-identity')
+  })
+
+  it('treats an empty AZURE_CLIENT_ID as no selector when IMDS is chosen (system-assigned)', async () => {
+    environment({ ...emulator.envFor('imds'), AZURE_CLIENT_ID: '' })
+    const provider = chosen()
+    expect(provider.source).toBe('imds')
+    await provider.getToken(STORAGE)
+    expect(emulator.requests.at(-1)?.query['client_id']).toBeUndefined()
   })
 })

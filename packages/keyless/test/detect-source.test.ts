@@ -19,6 +19,8 @@ describe('detectSource()', () => {
     ['IDENTITY_ENDPOINT alone', { IDENTITY_ENDPOINT: APP.IDENTITY_ENDPOINT }, 'imds'],
     ['MSI_ENDPOINT alone (Cloud Shell, not supported)', { MSI_ENDPOINT: LEGACY.MSI_ENDPOINT }, 'imds'],
     ['an empty IDENTITY_HEADER (counts as set: its factory refuses it)', { ...APP, IDENTITY_HEADER: '' }, 'app-service'],
+    ['an empty AZURE_FEDERATED_TOKEN_FILE (counts as set: auto() refuses it)', { ...WI, AZURE_FEDERATED_TOKEN_FILE: '' }, 'workload-identity'],
+    ['an empty AZURE_CLIENT_ID beside the other two (counts as set: auto() refuses it)', { ...WI, AZURE_CLIENT_ID: '' }, 'workload-identity'],
   ] as const)('chooses %s → %s', (_, env, expected) => {
     const detection = detectSource(env)
     expect(detection.source).toBe(expected)
