@@ -1,17 +1,19 @@
 /**
- * Ties a token wait to the client's connection: the wait is abandoned when the client goes away
- * before the reply is sent.
+ * Ties a token wait to the client's connection: the wait is released when the connection closes,
+ * before or after the reply was sent (see {@link untilDisconnect} for why not the reply).
  *
  * @module
  */
-import { linkSignals } from '@keyless/core'
+import { isKeylessError, KeylessError, untilAborted } from '@keyless/core'
+import { PLUGIN_SOURCE } from './fastify-keyless-options.js'
 
 /**
- * The part of a client socket this module uses (a `net.Socket`, or HTTP/2's compat proxy).
+ * The part of a client connection this module uses: an HTTP/1 `net.Socket`, or an HTTP/2 request's
+ * own stream (not its compat `socket` proxy, whose `off` reaches the session's socket instead).
  *
  * @example
  * ```ts
- * const socket: ClientSocket | undefined = request.raw.socket
+ * const connection: ClientSocket = 'stream' in request.raw ? request.raw.stream : request.raw.socket
  * ```
  */
 export interface ClientSocket {
@@ -20,11 +22,30 @@ export interface ClientSocket {
   off(event: 'close', listener: () => void): unknown
 }
 
+/** One `close` listener on a socket, shared by every wait on it that has not ended yet. */
+interface SocketWatch {
+  /** One controller per wait: a shared signal would collect one `abort` listener per wait instead. */
+  readonly waits: Set<AbortController>
+  readonly onClose: () => void
+}
+
+const watches = new WeakMap<ClientSocket, SocketWatch>()
+
 /**
- * Runs `wait` with a signal that aborts when `socket` closes (or was already closed), combined
- * with the caller's `signal` if any. The `close` listener lives exactly as long as the wait, so a
- * keep-alive socket serving many requests never collects listeners, and a cache hit (no wait)
- * never needs this at all.
+ * Runs `wait` with a signal that aborts when `socket` closes (or was already closed) or when the
+ * caller's `signal` aborts, and settles as soon as either happens even if `wait` ignores its
+ * signal (a provider of someone else's may): the rejection is a `KeylessError` with code
+ * `aborted` and source `fastify`, and whatever `wait` started goes on for its other callers.
+ *
+ * Concurrent waits on one socket share one `close` listener, added by the first and removed when
+ * the last ends, so a handler awaiting many scopes at once stays under Node's listener limit and
+ * a keep-alive socket serving many requests never collects listeners. A cache hit (no wait) never
+ * needs this at all.
+ *
+ * The connection, not the reply: neither Fastify's `Request` nor Node's `IncomingMessage` has a
+ * public link to its reply, so a wait cannot tell a client that left from a reply that finished
+ * and a connection that then closed normally. A wait that outlives its reply on purpose is
+ * released when the connection closes; such work should call `fastify.keyless.getToken()`.
  *
  * Why the socket and not `request.raw`'s `close` event: on Node 20 `IncomingMessage` emits
  * `close` once its body has been read, while the handler still runs, and a disconnect after that
@@ -42,26 +63,78 @@ export function untilDisconnect<T>(
   signal: AbortSignal | undefined,
   wait: (signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
-  // On HTTP/2, the compat `socket` proxies `once` and `destroyed` to the request's own stream.
-  if (socket === null || socket === undefined || typeof socket.once !== 'function') return wait(signal)
-  const controller = new AbortController()
-  const onClose = (): void =>
-    controller.abort(new DOMException('the client closed the connection before the reply was sent', 'AbortError'))
-  if (socket.destroyed) onClose()
-  else socket.once('close', onClose)
-  // linkSignals rather than AbortSignal.any: the caller's signal may live long, and any() would keep every composite.
-  const linked = signal === undefined ? undefined : linkSignals([signal, controller.signal])
-  const release = (): void => {
-    socket.off('close', onClose)
-    linked?.dispose()
+  // No connection to watch (none, or not an emitter): the caller's signal alone can release the wait.
+  const watched = socket !== null && socket !== undefined && typeof socket.once === 'function' ? socket : undefined
+  if (watched === undefined && signal === undefined) {
+    try {
+      return wait(undefined)
+    } catch (error) {
+      return Promise.reject(error) // a provider of someone else's that throws instead of rejecting
+    }
   }
-  let promise: Promise<T>
+
+  const controller = new AbortController()
+  const onAbort = (): void => controller.abort(signal?.reason)
+  if (signal?.aborted === true) onAbort()
+  else signal?.addEventListener('abort', onAbort, { once: true })
+  if (watched !== undefined && !controller.signal.aborted) join(watched, controller)
+  const release = (): void => {
+    signal?.removeEventListener('abort', onAbort)
+    if (watched !== undefined) leave(watched, controller)
+  }
+  const toError = (reason: unknown): unknown => abortedError(reason, signal !== undefined && reason === signal.reason)
+
+  if (controller.signal.aborted) {
+    release()
+    return Promise.reject(toError(controller.signal.reason)) // nobody is left to wait for a token
+  }
+  let pending: Promise<T>
   try {
-    promise = wait(linked?.signal ?? controller.signal)
+    pending = wait(controller.signal)
   } catch (error) {
     release()
     return Promise.reject(error)
   }
-  promise.then(release, release)
-  return promise
+  const released = untilAborted(pending, controller.signal, toError)
+  released.then(release, release)
+  return released
+}
+
+function join(socket: ClientSocket, controller: AbortController): void {
+  if (socket.destroyed) {
+    controller.abort(connectionClosed())
+    return
+  }
+  let watch = watches.get(socket)
+  if (watch === undefined) {
+    const waits = new Set<AbortController>()
+    const onClose = (): void => {
+      watches.delete(socket)
+      const reason = connectionClosed()
+      for (const each of waits) each.abort(reason)
+    }
+    watch = { waits, onClose }
+    watches.set(socket, watch)
+    socket.once('close', onClose)
+  }
+  watch.waits.add(controller)
+}
+
+function leave(socket: ClientSocket, controller: AbortController): void {
+  const watch = watches.get(socket)
+  if (watch === undefined || !watch.waits.delete(controller) || watch.waits.size > 0) return
+  watches.delete(socket)
+  socket.off('close', watch.onClose)
+}
+
+function connectionClosed(): DOMException {
+  return new DOMException('the client connection closed', 'AbortError')
+}
+
+function abortedError(reason: unknown, byCaller: boolean): unknown {
+  if (isKeylessError(reason)) return reason
+  const message = byCaller
+    ? `${PLUGIN_SOURCE}: request.getToken() was aborted by its options.signal; the token fetch goes on for other callers`
+    : `${PLUGIN_SOURCE}: the client connection closed while request.getToken() waited; for work that outlives the reply, use fastify.keyless.getToken()`
+  return new KeylessError('aborted', message, { source: PLUGIN_SOURCE, cause: reason })
 }

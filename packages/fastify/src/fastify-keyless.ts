@@ -6,6 +6,8 @@
  */
 import { cachedTokenOf, configError, KeylessError, readinessReport, type AccessToken, type GetTokenOptions, type InspectableProvider, type TokenProvider } from '@keyless/core'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import fp from 'fastify-plugin'
 import { untilDisconnect } from './disconnect-signal.js'
 import {
@@ -25,9 +27,13 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     /**
-     * A token for `scope` (default: the plugin's first `scopes` entry). Aborted, with code
-     * `aborted`, when the client disconnects before the reply is sent; `options.signal` can
-     * abort it too. Rejects with the provider's coded `KeylessError`.
+     * A token for `scope` (default: the plugin's first `scopes` entry). Rejects with the
+     * provider's coded `KeylessError`, or with code `aborted` (source `fastify`) when the wait is
+     * released: `options.signal` aborted, or the client's connection closed. That is the
+     * connection, not the reply: a wait that outlives a finished reply is released too once the
+     * connection closes, so work after the reply should call `fastify.keyless.getToken()`. A
+     * released wait settles at once, even if the provider ignores its signal; a cached token
+     * involves no wait.
      */
     getToken(scope?: string, options?: GetTokenOptions): Promise<AccessToken>
   }
@@ -99,8 +105,15 @@ function requestGetToken(
     // A usable cached token means no wait, so no need to watch the connection (nor to allocate options).
     const hit = cachedTokenOf(provider, scope, options)
     if (hit !== undefined) return hit
-    return untilDisconnect(this.raw.socket, options?.signal, (signal) => provider.getToken(scope, { ...options, signal }))
+    // HTTP/2: the request's own stream. Its compat `socket` proxy forwards `once` to the stream but
+    // `off` to the session's socket, so a listener added through it could not be removed.
+    const connection = isHttp2(this.raw) ? this.raw.stream : this.raw.socket
+    return untilDisconnect(connection, options?.signal, (signal) => provider.getToken(scope, { ...options, signal }))
   }
+}
+
+function isHttp2(raw: IncomingMessage | Http2ServerRequest): raw is Http2ServerRequest {
+  return 'stream' in raw
 }
 
 /**
