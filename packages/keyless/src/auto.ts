@@ -4,7 +4,7 @@
  * @module
  */
 import { appService } from '@keyless/app-service'
-import { configError, KeylessError, type KeylessTokenProvider } from '@keyless/core'
+import { configError, isKeylessError, KeylessError, untilAborted, type KeylessTokenProvider } from '@keyless/core'
 import { DEFAULT_PROBE_TIMEOUT_MS, imds, probeImds } from '@keyless/imds'
 import { AZURE_CLIENT_ID, workloadIdentity } from '@keyless/workload-identity'
 import type { Dispatcher } from 'undici'
@@ -80,6 +80,10 @@ function refuseEmpty(names: readonly string[]): void {
   )
 }
 
+function callerAborted(reason: unknown): KeylessError {
+  return isKeylessError(reason) ? reason : new KeylessError('aborted', 'imds: the caller aborted its wait for a token', { source: 'imds', cause: reason })
+}
+
 /** IMDS behind a one-time probe: the probe's answer is remembered for the provider's life. */
 function probedFirst(provider: KeylessTokenProvider, dispatcher: Dispatcher | undefined, timeoutMs: number | undefined): KeylessTokenProvider {
   let available: boolean | undefined
@@ -93,7 +97,10 @@ function probedFirst(provider: KeylessTokenProvider, dispatcher: Dispatcher | un
     getToken(scope, options) {
       if (available === true) return provider.getToken(scope, options)
       probing ??= probeImds({ dispatcher, timeoutMs }).then((ok) => (available = ok))
-      return probing.then((ok) => (ok ? provider.getToken(scope, options) : Promise.reject(absent())))
+      // Rule 9: a caller's signal releases that caller from the probe too; the probe goes on for the others.
+      const signal = options?.signal
+      const probed = signal === undefined ? probing : untilAborted(probing, signal, (reason) => callerAborted(reason))
+      return probed.then((ok) => (ok ? provider.getToken(scope, options) : Promise.reject(absent())))
     },
   }
 }

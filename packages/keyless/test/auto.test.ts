@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type net from 'node:net'
+import net from 'node:net'
 import { startEmulator, type Emulator } from '@keyless/emulator'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { auto, chain, createAccessToken } from '../src/index.js'
@@ -117,6 +117,27 @@ describe('auto()', () => {
     const probes = emulator.requests.filter((r) => r.status === 400) // the probe sends no Metadata header
     expect(probes).toHaveLength(1)
     expect(emulator.counters.tokensMinted).toBe(2)
+  })
+
+  it("releases a caller whose signal aborts while the probe waits, and lets the probe go on for others (rule 9)", async () => {
+    const sockets: net.Socket[] = []
+    const silent = net.createServer((socket) => sockets.push(socket)) // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      environment({ AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` })
+      const provider = chosen({ probeImds: true, probeTimeoutMs: 60_000 })
+      const caller = new AbortController()
+      const first = provider.getToken(STORAGE, { signal: caller.signal })
+      const other = provider.getToken(STORAGE)
+      await vi.waitFor(() => expect(sockets).toHaveLength(1)) // the probe is waiting
+      caller.abort()
+      await expect(first).rejects.toMatchObject({ code: 'aborted', source: 'imds' })
+      for (const socket of sockets) socket.destroy() // the probe now fails: IMDS is absent
+      await expect(other).rejects.toMatchObject({ code: 'unavailable' })
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => silent.close(resolve))
+    }
   })
 
   it('moves a chain on when the IMDS probe meets Docker Desktop\'s 403 "unreachable" (protocols.md §9.1)', async () => {
