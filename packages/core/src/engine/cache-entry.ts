@@ -66,6 +66,11 @@ export interface CacheEntry {
   /** No fetch for a caller without a usable token before this time (the cool-down). */
   retryAt: number
   lastForcedAt: number
+  /**
+   * The launch number of the claims fetch whose token was cached last (0: none). A plain fetch
+   * launched before it does not replace that token: it was issued before the challenge.
+   */
+  claimsLaunch: number
 }
 
 /**
@@ -89,6 +94,7 @@ export function createCacheEntry(scope: string, resource: string): CacheEntry {
     failures: 0,
     retryAt: 0,
     lastForcedAt: Number.NEGATIVE_INFINITY,
+    claimsLaunch: 0,
   }
 }
 

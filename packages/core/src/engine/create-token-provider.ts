@@ -96,6 +96,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   // fetch: the next caller for the key takes the entry back (and joins it) instead of starting a
   // second one, close() aborts it, stats() counts it. An entry leaves when its last fetch settles.
   const evictedInFlight = new Map<string, CacheEntry>()
+  // Numbers each fetch in launch order, so that a claims token is not replaced by an older fetch.
+  let launches = 0
   let closed = false
 
   const aborted = (reason: unknown): KeylessError =>
@@ -248,7 +250,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const deadline = abortAfter(config.deadlineMs, () =>
       new KeylessError('deadline', `${name}: no token within ${config.deadlineMs} ms (deadlineMs); the endpoint is slow or silent`, { source: name }),
     )
-    const promise = fetchToken(entry, reason, claims, controller.signal, deadline).finally(() => {
+    const promise = fetchToken(entry, reason, claims, ++launches, controller.signal, deadline).finally(() => {
       settled()
       if (!isFetching(entry) && evictedInFlight.get(entry.resource) === entry) evictedInFlight.delete(entry.resource)
     })
@@ -260,6 +262,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     entry: CacheEntry,
     reason: FetchReason,
     claims: string | undefined,
+    launch: number,
     closeSignal: AbortSignal,
     deadline: TimedSignal,
   ): Promise<AccessToken> {
@@ -291,7 +294,11 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       if (!(now < usableUntil)) throw expiredOnArrival()
       const at = computeRefreshAt(now, fetched, { jitterRatio: config.refreshJitterRatio, latestAt: usableUntil, random: config.random })
       const token = createAccessToken(fetched.token, fetched.expiresAt, at)
-      applyToken(entry, token, usableUntil, reason)
+      counters.refreshes++
+      if (reason === 'claims') entry.claimsLaunch = launch
+      // A plain fetch launched before the cached claims token's fetch got a token issued before
+      // that challenge: its callers get it, the cache keeps the claims token.
+      if (reason === 'claims' || launch > entry.claimsLaunch) applyToken(entry, token, usableUntil, reason)
       events.emit('refresh-success', { scope: entry.scope, expiresAt: token.expiresAt, refreshAt: at, durationMs: now - startedAt })
       return token
     } catch (error: unknown) {
@@ -333,7 +340,6 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     }
     entry.current = cached
     if (cache.peek(entry.resource) === entry) for (const alias of entry.aliases) index.set(alias, cached)
-    counters.refreshes++
     if (entry.lastError !== undefined) {
       entry.lastError = undefined
       entry.failures = 0

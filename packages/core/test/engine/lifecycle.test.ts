@@ -116,4 +116,25 @@ describe('createTokenProvider(): forceRefresh and claims (rule 10)', () => {
     expect((await provider.getToken(SCOPE)).token).toBe(a.token)
     await provider.close()
   })
+
+  it('keeps a claims token cached when a plain fetch launched before it lands after it', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    await provider.getToken(SCOPE)
+    source.script.push({ latencyMs: 100 }, { latencyMs: 10 }) // the forced refresh is the slower one
+    const forced = provider.getToken(SCOPE, { forceRefresh: true })
+    const challenged = provider.getToken(SCOPE, { claims: '{"access_token":{}}' })
+    await vi.advanceTimersByTimeAsync(10)
+    const claimsToken = (await challenged).token
+    expect(provider.peekToken(SCOPE)?.token).toBe(claimsToken)
+    await vi.advanceTimersByTimeAsync(90)
+    expect((await forced).token).not.toBe(claimsToken) // its callers get the token they waited for
+    expect(provider.peekToken(SCOPE)?.token).toBe(claimsToken) // the cache keeps the newer challenge's
+    expect(provider.stats()).toMatchObject({ refreshes: 3 })
+    // A fetch launched after the claims fetch replaces it as usual.
+    await vi.advanceTimersByTimeAsync(30_000)
+    const later = await provider.getToken(SCOPE, { forceRefresh: true })
+    expect(provider.peekToken(SCOPE)?.token).toBe(later.token)
+    await provider.close()
+  })
 })
