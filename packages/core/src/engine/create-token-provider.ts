@@ -203,9 +203,14 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
         entry = createCacheEntry(scope, resource)
       } else {
         evictedInFlight.delete(resource) // evicted while fetching: taken back with its fetch and state
-        if (entry.current !== undefined) for (const alias of entry.aliases) index.set(alias, entry.current)
       }
       cache.set(resource, entry)
+      if (entry.current !== undefined && entry.timer === undefined) {
+        // Eviction cleared its refresh timer; its running fetch may not set another (a claims
+        // fetch, or a fetch older than the cached claims token), so the token is refreshed as before.
+        for (const alias of entry.aliases) index.set(alias, entry.current)
+        schedule(entry, entry.current.refreshAt, 'refresh')
+      }
     }
     if (!entry.aliases.includes(scope) && entry.aliases.length < MAX_ALIASES) {
       entry.aliases.push(scope)
@@ -295,14 +300,16 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       const at = computeRefreshAt(now, fetched, { jitterRatio: config.refreshJitterRatio, latestAt: usableUntil, random: config.random })
       const token = createAccessToken(fetched.token, fetched.expiresAt, at)
       counters.refreshes++
-      if (reason === 'claims') entry.claimsLaunch = launch
-      // A plain fetch launched before the cached claims token's fetch got a token issued before
-      // that challenge: its callers get it, the cache keeps the claims token.
-      if (reason === 'claims' || launch > entry.claimsLaunch) applyToken(entry, token, usableUntil, reason)
+      // A fetch launched before the cached claims token's own fetch got a token issued before that
+      // challenge: its callers get it, the cache keeps the claims token.
+      if (launch > entry.claimsLaunch) {
+        if (reason === 'claims') entry.claimsLaunch = launch
+        applyToken(entry, token, usableUntil, reason)
+      }
       events.emit('refresh-success', { scope: entry.scope, expiresAt: token.expiresAt, refreshAt: at, durationMs: now - startedAt })
       return token
     } catch (error: unknown) {
-      throw recordFailure(entry, error, reason)
+      throw recordFailure(entry, error, reason, launch)
     } finally {
       deadline.clear()
       linked.dispose()
@@ -350,17 +357,19 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
 
   /**
    * Ends a failed fetch: every `refresh-start` is paired with one `refresh-success` or one
-   * `refresh-failure`, and `refreshFailures` counts the latter. Two failures leave the breaker as it
-   * is: a claims challenge's (it says nothing about the cached token, which stays served and
-   * refreshed) and a fetch that `close()` aborted.
+   * `refresh-failure`, and `refreshFailures` counts the latter. Three failures leave the breaker as
+   * it is: a claims challenge's (it says nothing about the cached token, which stays served and
+   * refreshed), one of a fetch launched before the cached claims token's (likewise), and a fetch
+   * that `close()` aborted.
    */
-  function recordFailure(entry: CacheEntry, error: unknown, reason: FetchReason): KeylessError {
+  function recordFailure(entry: CacheEntry, error: unknown, reason: FetchReason, launch: number): KeylessError {
     const failure = isKeylessError(error)
       ? error
       : new KeylessError('network', `${name}: the fetch failed unexpectedly`, { source: name, cause: error })
     const now = Date.now()
     counters.refreshFailures++
-    if (reason === 'claims' || failure.code === 'closed' || closed) {
+    // Neither a claims failure nor one older than the cached claims token says anything about that token.
+    if (reason === 'claims' || launch < entry.claimsLaunch || failure.code === 'closed' || closed) {
       events.emit('refresh-failure', {
         scope: entry.scope,
         code: failure.code,

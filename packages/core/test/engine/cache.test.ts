@@ -235,6 +235,20 @@ describe('createTokenProvider(): eviction of a scope whose fetch is running', ()
     expect(provider.stats()).toMatchObject({ inflight: 0, evictions: 2 })
     await provider.close()
   })
+
+  it('keeps refreshing a scope taken back while only a claims fetch of it runs (rule 5)', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { maxEntries: 1, random: fixedRandom(0), retry: { retries: 0 } })
+    await provider.getToken(VAULT) // a 24 h token, refreshed at 12 h
+    source.script.push('hang')
+    const claims = provider.getToken(VAULT, { claims: '{"access_token":{}}' }) // fails at its 5 s attempt timeout
+    await provider.getToken(STORAGE) // evicts vault while the claims fetch runs
+    await provider.getToken(VAULT) // takes vault back: a hit on its token
+    await Promise.all([expect(claims).rejects.toMatchObject({ code: 'timeout' }), vi.advanceTimersByTimeAsync(5000)])
+    await vi.advanceTimersByTimeAsync(12 * HOUR)
+    expect(source.requests.filter((r) => r.scope === VAULT && r.claims === undefined)).toHaveLength(2)
+    await provider.close()
+  })
 })
 
 describe('createTokenProvider(): peekToken across spellings', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenProvider } from '../../src/engine/create-token-provider.js'
-import { fakeSource, HOUR } from './fake-source.js'
+import { failure, fakeSource, fixedRandom, HOUR } from './fake-source.js'
 
 const SCOPE = 'https://vault.azure.net/.default'
 
@@ -135,6 +135,39 @@ describe('createTokenProvider(): forceRefresh and claims (rule 10)', () => {
     await vi.advanceTimersByTimeAsync(30_000)
     const later = await provider.getToken(SCOPE, { forceRefresh: true })
     expect(provider.peekToken(SCOPE)?.token).toBe(later.token)
+    await provider.close()
+  })
+
+  it('keeps the newer of two claims tokens when the older claims fetch lands last', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source)
+    await provider.getToken(SCOPE)
+    source.script.push({ latencyMs: 100 }, { latencyMs: 10 })
+    const older = provider.getToken(SCOPE, { claims: '{"access_token":{"a":{}}}' })
+    const newer = provider.getToken(SCOPE, { claims: '{"access_token":{"b":{}}}' })
+    await vi.advanceTimersByTimeAsync(100)
+    const [olderToken, newerToken] = await Promise.all([older, newer])
+    expect(olderToken.token).not.toBe(newerToken.token)
+    expect(provider.peekToken(SCOPE)?.token).toBe(newerToken.token)
+    await provider.close()
+  })
+
+  it('does not open the breaker for a plain fetch that began before the cached claims token and failed after it', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { random: fixedRandom(1) })
+    await provider.getToken(SCOPE)
+    const opened: string[] = []
+    provider.on('breaker-open', (e) => opened.push(e.code))
+    // The forced fetch: a 503, then (after its 1 s retry delay) a 400. The claims fetch lands between.
+    source.script.push(failure('endpoint-unavailable', 503), { latencyMs: 10 }, failure('rejected', 400))
+    const forced = provider.getToken(SCOPE, { forceRefresh: true })
+    const challenged = provider.getToken(SCOPE, { claims: '{"access_token":{}}' })
+    await vi.advanceTimersByTimeAsync(10)
+    const claimsToken = await challenged
+    await Promise.all([expect(forced).rejects.toMatchObject({ code: 'rejected' }), vi.advanceTimersByTimeAsync(1000)])
+    expect(opened).toEqual([])
+    expect(provider.stats().scopes[0]?.state).not.toBe('degraded')
+    expect(provider.peekToken(SCOPE)?.token).toBe(claimsToken.token)
     await provider.close()
   })
 })
