@@ -205,11 +205,14 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
         evictedInFlight.delete(resource) // evicted while fetching: taken back with its fetch and state
       }
       cache.set(resource, entry)
-      if (entry.current !== undefined && entry.timer === undefined) {
-        // Eviction cleared its refresh timer; its running fetch may not set another (a claims
-        // fetch, or a fetch older than the cached claims token), so the token is refreshed as before.
-        for (const alias of entry.aliases) index.set(alias, entry.current)
-        schedule(entry, entry.current.refreshAt, 'refresh')
+      const { current } = entry
+      if (current !== undefined && entry.timer === undefined) {
+        // Eviction cleared its timer; its running fetch may not set another (a claims fetch, or a
+        // fetch older than the cached claims token), so the token is refreshed as before: at its
+        // refresh point, or during an outage at the end of the cool-down, before it expires.
+        for (const alias of entry.aliases) index.set(alias, current)
+        if (entry.lastError === undefined) schedule(entry, current.refreshAt, 'refresh')
+        else schedule(entry, Math.min(entry.retryAt, current.usableUntil), 'retry')
       }
     }
     if (!entry.aliases.includes(scope) && entry.aliases.length < MAX_ALIASES) {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenProvider } from '../../src/engine/create-token-provider.js'
-import { fakeSource, fixedRandom, HOUR } from './fake-source.js'
+import { failure, fakeSource, fixedRandom, HOUR } from './fake-source.js'
 
 const VAULT = 'https://vault.azure.net/.default'
 
@@ -247,6 +247,25 @@ describe('createTokenProvider(): eviction of a scope whose fetch is running', ()
     await Promise.all([expect(claims).rejects.toMatchObject({ code: 'timeout' }), vi.advanceTimersByTimeAsync(5000)])
     await vi.advanceTimersByTimeAsync(12 * HOUR)
     expect(source.requests.filter((r) => r.scope === VAULT && r.claims === undefined)).toHaveLength(2)
+    await provider.close()
+  })
+
+  it('during an outage, retries a scope taken back that way at the end of its cool-down, not before', async () => {
+    const source = fakeSource()
+    const provider = createTokenProvider(source, { maxEntries: 1, random: fixedRandom(1), retry: { retries: 0 } })
+    await provider.getToken(VAULT)
+    source.script.push(failure('endpoint-unavailable', 503))
+    await provider.getToken(VAULT, { forceRefresh: true }).catch(() => {}) // opens the breaker: 5 s cool-down
+    const plain = (): number => source.requests.filter((r) => r.scope === VAULT && r.claims === undefined).length
+    expect(plain()).toBe(2)
+    source.script.push('hang')
+    const claims = provider.getToken(VAULT, { claims: '{"access_token":{}}' })
+    await provider.getToken(STORAGE) // evicts vault while the claims fetch runs
+    await provider.getToken(VAULT) // takes vault back: its token is still usable
+    await vi.advanceTimersByTimeAsync(4000)
+    expect(plain()).toBe(2) // still cooling down
+    await Promise.all([expect(claims).rejects.toMatchObject({ code: 'timeout' }), vi.advanceTimersByTimeAsync(1000)])
+    expect(plain()).toBe(3) // the background retry
     await provider.close()
   })
 })
