@@ -188,6 +188,11 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     return waited
   }
 
+  /** The cached entries and those evicted while fetching: every entry that holds a timer or a fetch. */
+  function entriesWithState(): CacheEntry[] {
+    return [...cache.values(), ...evictedInFlight.values()]
+  }
+
   function isFetching(entry: CacheEntry): boolean {
     return entry.flight !== undefined || entry.claimFlights.size > 0
   }
@@ -198,28 +203,31 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const resource = scopeToResource(scope)
     let entry = cache.get(resource)
     if (entry === undefined) {
-      entry = evictedInFlight.get(resource)
-      if (entry === undefined) {
-        entry = createCacheEntry(scope, resource)
-      } else {
-        evictedInFlight.delete(resource) // evicted while fetching: taken back with its fetch and state
-      }
+      const evicted = evictedInFlight.get(resource)
+      entry = evicted ?? createCacheEntry(scope, resource)
       cache.set(resource, entry)
-      const { current } = entry
-      if (current !== undefined && entry.timer === undefined) {
-        // Eviction cleared its timer; its running fetch may not set another (a claims fetch, or a
-        // fetch older than the cached claims token), so the token is refreshed as before: at its
-        // refresh point, or during an outage at the end of the cool-down, before it expires.
-        for (const alias of entry.aliases) index.set(alias, current)
-        if (entry.lastError === undefined) schedule(entry, current.refreshAt, 'refresh')
-        else schedule(entry, Math.min(entry.retryAt, current.usableUntil), 'retry')
-      }
+      if (evicted !== undefined) takeBack(evicted)
     }
     if (!entry.aliases.includes(scope) && entry.aliases.length < MAX_ALIASES) {
       entry.aliases.push(scope)
       if (entry.current !== undefined) index.set(scope, entry.current)
     }
     return entry
+  }
+
+  /**
+   * An entry evicted while fetching, back in the cache with its fetch and state. Eviction took its
+   * aliases out of the hit index and cleared its timer; its running fetch may not set another (a
+   * claims fetch, or one older than the cached claims token), so its token is refreshed as before:
+   * at its refresh point, or during an outage at the end of the cool-down, before it expires.
+   */
+  function takeBack(entry: CacheEntry): void {
+    evictedInFlight.delete(entry.resource)
+    const { current } = entry
+    if (current === undefined) return
+    for (const alias of entry.aliases) index.set(alias, current)
+    if (entry.lastError === undefined) schedule(entry, current.refreshAt, 'refresh')
+    else schedule(entry, Math.min(entry.retryAt, current.usableUntil), 'retry')
   }
 
   function touch(cached: CachedToken, now: number): void {
@@ -372,30 +380,22 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const now = Date.now()
     counters.refreshFailures++
     // Neither a claims failure nor one older than the cached claims token says anything about that token.
-    if (reason === 'claims' || launch < entry.claimsLaunch || failure.code === 'closed' || closed) {
-      events.emit('refresh-failure', {
-        scope: entry.scope,
-        code: failure.code,
-        status: failure.status,
-        failures: entry.failures,
-        retryAt: entry.lastError === undefined ? now : entry.retryAt,
-        servingCachedToken: !closed && usableToken(entry, now) !== undefined,
-      })
-      return failure
+    const breaker = !(reason === 'claims' || launch < entry.claimsLaunch || failure.code === 'closed' || closed)
+    if (breaker) {
+      entry.failures++
+      entry.lastError = failure
+      entry.retryAt = now + coolDownDelay(entry.failures, { baseMs: config.coolDownMs, capMs: config.maxCoolDownMs, random: config.random })
     }
-    entry.failures++
-    entry.lastError = failure
-    entry.retryAt = now + coolDownDelay(entry.failures, { baseMs: config.coolDownMs, capMs: config.maxCoolDownMs, random: config.random })
-    const usable = usableToken(entry, now)
-    const servingCachedToken = usable !== undefined
+    const usable = closed ? undefined : usableToken(entry, now)
     events.emit('refresh-failure', {
       scope: entry.scope,
       code: failure.code,
       status: failure.status,
       failures: entry.failures,
-      retryAt: entry.retryAt,
-      servingCachedToken,
+      retryAt: entry.lastError === undefined ? now : entry.retryAt,
+      servingCachedToken: usable !== undefined,
     })
+    if (!breaker) return failure
     if (entry.failures === 1) events.emit('breaker-open', { scope: entry.scope, code: failure.code })
     // Rule 7: keep serving the token and retry in the background, early enough to land before expiry.
     if (usable !== undefined) {
@@ -418,7 +418,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       // Rule 5: refresh tokens in use even when no call arrives; let unused ones lapse.
       if (reason === 'refresh' && entry.current?.used !== true) return
       startFlight(entry, reason)
-    }, Math.min(delayMs, MAX_TIMER_DELAY_MS))
+    }, delayMs) // unrefTimeout holds it to MAX_TIMER_DELAY_MS; the hop above covers the rest
   }
 
   function expiredOnArrival(): KeylessError {
@@ -443,7 +443,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     if (closed) return
     closed = true
     const running: Promise<unknown>[] = []
-    for (const entry of [...cache.values(), ...evictedInFlight.values()]) {
+    for (const entry of entriesWithState()) {
       clearUnrefTimeout(entry.timer)
       for (const flight of [entry.flight, ...entry.claimFlights.values()]) {
         if (flight === undefined) continue
@@ -476,12 +476,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       const now = Date.now()
       let inflight = 0
       const scopes: ScopeStats[] = []
-      for (const entry of cache.values()) {
-        if (entry.flight !== undefined) inflight++
-        inflight += entry.claimFlights.size
-        scopes.push(describeEntry(entry, now))
-      }
-      for (const entry of evictedInFlight.values()) inflight += (entry.flight === undefined ? 0 : 1) + entry.claimFlights.size
+      for (const entry of cache.values()) scopes.push(describeEntry(entry, now))
+      for (const entry of entriesWithState()) inflight += (entry.flight === undefined ? 0 : 1) + entry.claimFlights.size
       return { identity: source.identity, ...counters, inflight, scopes }
     },
     describe: () => source.describe(),

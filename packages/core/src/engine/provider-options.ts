@@ -86,7 +86,7 @@ export function resolveProviderOptions(options: TokenProviderOptions, policy: Re
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw configError(`${source}: option ${name} must be a finite number ≥ 0`, source)
     }
-    checkTimerLimit(name, value, source)
+    if (TIMER_OPTIONS.has(name)) checkTimerLimit(name, value, source)
   }
   if (options.maxEntries !== undefined && (options.maxEntries < 1 || !Number.isInteger(options.maxEntries))) {
     throw configError(`${source}: option maxEntries must be an integer ≥ 1`, source)
@@ -103,7 +103,7 @@ export function resolveProviderOptions(options: TokenProviderOptions, policy: Re
     if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw configError(`${source}: option retry.${name} must be a finite number ≥ 0`, source)
     }
-    checkTimerLimit(`retry.${name}`, value, source)
+    if (TIMER_OPTIONS.has(name)) checkTimerLimit(`retry.${name}`, value, source)
     Object.assign(retry, { [name]: value })
   }
   return {
@@ -121,8 +121,7 @@ export function resolveProviderOptions(options: TokenProviderOptions, policy: Re
 }
 
 function checkTimerLimit(option: string, value: number | undefined, source: string): void {
-  const name = option.startsWith('retry.') ? option.slice('retry.'.length) : option
-  if (value !== undefined && TIMER_OPTIONS.has(name) && value > MAX_TIMER_DELAY_MS) {
+  if (value !== undefined && value > MAX_TIMER_DELAY_MS) {
     throw configError(`${source}: option ${option} must be at most ${MAX_TIMER_DELAY_MS} ms (2^31 − 1, the longest timer Node supports)`, source)
   }
 }
