@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { configError, isLinkLocalIPv4, isLoopbackHost } from '@keyless/core'
+import { configError, IMDS_HOST, isLinkLocalIPv4, isLoopbackHost } from '@keyless/core'
 import { APP_SERVICE_API_VERSION, LEGACY_APP_SERVICE_API_VERSION, type AppServiceApiVersion } from './app-service-source.js'
 
 /** The 2019-08-01 endpoint URL, set by App Service, Functions and Container Apps. */
@@ -26,8 +26,6 @@ export type AppServiceEnvironment =
   | { readonly found: true; readonly apiVersion: AppServiceApiVersion; readonly endpoint: URL; readonly header: string; readonly endpointName: string }
   | { readonly found: false; readonly why: string }
 
-/** IMDS's address: link-local, but the VM's metadata service, never App Service's endpoint. */
-const IMDS_ADDRESS = '169.254.169.254'
 const CONTROL = /[\u0000-\u001f\u007f]/
 const PRINTABLE_TRIMMED = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
 
@@ -111,7 +109,7 @@ function endpointOf(value: string | undefined, name: string): URL {
   // the like), written as an address, so no DNS answer or proxy can ever receive it; never to
   // IMDS's own address (SSRF).
   if (isLoopbackHost(url.hostname)) return url
-  if (isLinkLocalIPv4(url.hostname) && url.hostname !== IMDS_ADDRESS) return url
+  if (isLinkLocalIPv4(url.hostname) && url.hostname !== IMDS_HOST) return url
   return fail(`is plain http to ${url.hostname}, which is neither a loopback nor a link-local address (other than IMDS's); use https, or the URL the platform set`)
 }
 

@@ -54,7 +54,7 @@ export {
 } from './http/http-client.js'
 export { linkSignals, untilAborted, type LinkedSignal } from './engine/abortable.js'
 export { MAX_TIMER_DELAY_MS } from './engine/unref-timer.js'
-export { isDirectHost, isLinkLocalIPv4, isLoopbackHost } from './http/is-direct-host.js'
+export { IMDS_HOST, isDirectHost, isLinkLocalIPv4, isLoopbackHost } from './http/is-direct-host.js'
 export { parseTokenResponse } from './parse/parse-token-response.js'
 export { parseExpiresOn } from './parse/parse-expiry.js'
 export { assertSafeIdentifier, scopeToResource, validateScope } from './scope/scope.js'

@@ -3,12 +3,10 @@
  *
  * @module
  */
-import { configError, isLoopbackHost } from '@keyless/core'
+import { configError, IMDS_HOST, isLoopbackHost } from '@keyless/core'
 
 /** The IMDS token endpoint on every Azure VM. Never reached by keyless's tests, demo or benchmarks. */
 export const IMDS_DEFAULT_ENDPOINT = 'http://169.254.169.254/metadata/identity/oauth2/token'
-/** The link-local address IMDS answers on: the one non-loopback host plain http may reach. */
-const IMDS_HOST = new URL(IMDS_DEFAULT_ENDPOINT).hostname
 /** The token path under an authority host given without a path. */
 export const IMDS_TOKEN_PATH = '/metadata/identity/oauth2/token'
 /** The variable `@azure/identity` honours to move IMDS elsewhere (AAD Pod Identity, emulators). */
@@ -35,6 +33,7 @@ export function resolveImdsEndpoint(endpoint?: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError('imds: the endpoint must be http or https', 'imds')
   if (url.username !== '' || url.password !== '') throw configError('imds: the endpoint must not hold credentials', 'imds')
+  // IMDS's own address is the one non-loopback host plain http may reach.
   if (url.protocol === 'http:' && url.hostname !== IMDS_HOST && !isLoopbackHost(url.hostname)) {
     throw configError('imds: a plain http endpoint must be 169.254.169.254 or a loopback address; use https for any other host', 'imds')
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { envValue, fuzzParameters, fuzzTimeoutMs, stubEnv } from '@keyless/test-support'
-import { isKeylessError, isLinkLocalIPv4, isLoopbackHost, type KeylessTokenProvider } from '@keyless/core'
+import { IMDS_HOST, isKeylessError, isLinkLocalIPv4, isLoopbackHost, type KeylessTokenProvider } from '@keyless/core'
 import { appService } from '../../src/app-service.js'
 import { APP_SERVICE_API_VERSION, LEGACY_APP_SERVICE_API_VERSION } from '../../src/app-service-source.js'
 import { appServiceEnvironment, MAX_APP_SERVICE_HEADER_LENGTH } from '../../src/app-service-environment.js'
@@ -71,7 +71,7 @@ describe('fuzz: the App Service environment', () => {
         // The header goes only to https, or to plain http on this machine or its link (never to
         // IMDS); never with credentials.
         const { protocol, hostname } = where.endpoint
-        const local = isLoopbackHost(hostname) || (isLinkLocalIPv4(hostname) && hostname !== '169.254.169.254')
+        const local = isLoopbackHost(hostname) || (isLinkLocalIPv4(hostname) && hostname !== IMDS_HOST)
         expect(protocol === 'https:' || (protocol === 'http:' && local)).toBe(true)
         expect(where.endpoint.username + where.endpoint.password).toBe('')
         expect(where.header).toMatch(PRINTABLE_TRIMMED)

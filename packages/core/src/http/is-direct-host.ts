@@ -5,6 +5,9 @@
  */
 import { isIPv4 } from 'node:net'
 
+/** IMDS's link-local address: the VM's metadata service, never App Service's identity endpoint. */
+export const IMDS_HOST = '169.254.169.254'
+
 /**
  * Tells whether requests to `hostname` must connect directly, whatever `HTTP_PROXY`,
  * `HTTPS_PROXY` or `NO_PROXY` say.
