@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isKeylessError, KeylessError, untilAborted } from '@keyless/core'
+import { isKeylessError, KeylessError, linkSignals, untilAborted, type LinkedSignal } from '@keyless/core'
 import { PLUGIN_SOURCE } from './fastify-keyless-options.js'
 
 /**
@@ -73,37 +73,42 @@ export function untilDisconnect<T>(
     }
   }
 
-  const controller = new AbortController()
-  const onAbort = (): void => controller.abort(signal?.reason)
-  if (signal?.aborted === true) onAbort()
-  else signal?.addEventListener('abort', onAbort, { once: true })
-  if (watched !== undefined && !controller.signal.aborted) join(watched, controller)
+  const connection = watched === undefined ? undefined : watchConnection(watched)
+  const parents = [signal, connection?.signal].filter((each): each is AbortSignal => each !== undefined)
+  // linkSignals rather than AbortSignal.any: the caller's signal may live long, and any() would keep every composite.
+  const linked = linkSignals(parents)
   const release = (): void => {
-    signal?.removeEventListener('abort', onAbort)
-    if (watched !== undefined) leave(watched, controller)
+    linked.dispose()
+    connection?.dispose()
   }
   const toError = (reason: unknown): unknown => abortedError(reason, signal !== undefined && reason === signal.reason)
 
-  if (controller.signal.aborted) {
+  if (linked.signal.aborted) {
     release()
-    return Promise.reject(toError(controller.signal.reason)) // nobody is left to wait for a token
+    return Promise.reject(toError(linked.signal.reason)) // nobody is left to wait for a token
   }
   let pending: Promise<T>
   try {
-    pending = wait(controller.signal)
+    pending = wait(linked.signal)
   } catch (error) {
     release()
     return Promise.reject(error)
   }
-  const released = untilAborted(pending, controller.signal, toError)
+  const released = untilAborted(pending, linked.signal, toError)
   released.then(release, release)
   return released
 }
 
-function join(socket: ClientSocket, controller: AbortController): void {
+/**
+ * A signal that aborts when `socket` closes (at once if it already has), for one wait. Every wait
+ * on a socket joins that socket's one `close` listener; `dispose()` leaves it, and the last to
+ * leave removes the listener.
+ */
+function watchConnection(socket: ClientSocket): LinkedSignal {
+  const controller = new AbortController()
   if (socket.destroyed) {
     controller.abort(connectionClosed())
-    return
+    return { signal: controller.signal, dispose: () => {} }
   }
   let watch = watches.get(socket)
   if (watch === undefined) {
@@ -118,6 +123,7 @@ function join(socket: ClientSocket, controller: AbortController): void {
     socket.once('close', onClose)
   }
   watch.waits.add(controller)
+  return { signal: controller.signal, dispose: () => leave(socket, controller) }
 }
 
 function leave(socket: ClientSocket, controller: AbortController): void {
