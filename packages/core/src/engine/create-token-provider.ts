@@ -1,27 +1,26 @@
 /**
  * The token engine: turns a source that makes one request into a provider that caches,
  * single-flights, refreshes in the background, retries, cools down, and never leaks a rejection
- * (DESIGN.md, "The token engine: normative semantics", rules 1–12).
+ * (DESIGN.md, "The token engine: normative semantics", rules 1–12). This file is its serving side:
+ * the cache, hits, callers' waits, eviction and `close()`. Fetches, from launch to the token or the
+ * breaker, and the timers that start them, are `create-flights.ts`.
  *
  * @module
  */
 import { LRUCache } from 'lru-cache'
-import { createAccessToken } from '../access-token.js'
 import { mayUseCachedToken } from '../cached-token-of.js'
-import { isKeylessError, KeylessError } from '../errors/keyless-error.js'
-import { createEventHub, type FetchReason, type ProviderEventListener, type ProviderEventName } from '../events/provider-events.js'
+import { KeylessError } from '../errors/keyless-error.js'
+import { createEventHub, type ProviderEventListener, type ProviderEventName } from '../events/provider-events.js'
 import { scopeToResource, validateScope } from '../scope/scope.js'
 import type { TokenSource } from '../source/token-source.js'
 import type { AccessToken, GetTokenOptions, TokenProvider } from '../token-provider.js'
-import { abortAfter, linkSignals, untilAborted, type TimedSignal } from './abortable.js'
-import { coolDownDelay } from './backoff.js'
-import { providerCreations } from './creation-watch.js'
+import { untilAborted } from './abortable.js'
 import { createCacheEntry, describeEntry, usableToken, type CachedToken, type CacheEntry, type Flight } from './cache-entry.js'
+import { createFlights } from './create-flights.js'
+import { providerCreations } from './creation-watch.js'
 import { resolveProviderOptions, type TokenProviderOptions } from './provider-options.js'
 import { zeroCounters, type ProviderStats, type ScopeStats } from './provider-stats.js'
-import { refreshAt as computeRefreshAt } from './refresh-at.js'
-import { retryLoop } from './retry-loop.js'
-import { clearUnrefTimeout, MAX_TIMER_DELAY_MS, unrefTimeout } from './unref-timer.js'
+import { clearUnrefTimeout } from './unref-timer.js'
 
 /** A provider made by keyless: the {@link TokenProvider} contract plus events, stats and lifecycle. */
 export interface KeylessTokenProvider extends TokenProvider {
@@ -44,8 +43,6 @@ export interface KeylessTokenProvider extends TokenProvider {
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
-
-const noop = (): void => {}
 
 /** A hit updates the LRU's recency at most this often per entry: LRU order to within a second. */
 const LRU_TOUCH_INTERVAL_MS = 1000
@@ -87,7 +84,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       entry.timer = undefined
       for (const alias of entry.aliases) if (index.get(alias)?.entry === entry) index.delete(alias)
       if (closed) return
-      if (isFetching(entry)) evictedInFlight.set(entry.resource, entry)
+      if (flights.isFetching(entry)) evictedInFlight.set(entry.resource, entry)
       counters.evictions++
       events.emit('evict', { scope: entry.scope })
     },
@@ -96,9 +93,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   // fetch: the next caller for the key takes the entry back (and joins it) instead of starting a
   // second one, close() aborts it, stats() counts it. An entry leaves when its last fetch settles.
   const evictedInFlight = new Map<string, CacheEntry>()
-  // Numbers each fetch in launch order, so that a claims token is not replaced by an older fetch.
-  let launches = 0
   let closed = false
+  const flights = createFlights({ source, config, name, events, counters, cache, index, evictedInFlight, isClosed: () => closed })
 
   const aborted = (reason: unknown): KeylessError =>
     new KeylessError('aborted', `${name}: the caller aborted its wait for a token`, { source: name, cause: reason })
@@ -145,7 +141,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const wait = (flight: Flight): Promise<AccessToken> => join(flight, signal)
     const now = Date.now()
 
-    if (options.claims !== undefined) return wait(claimsFlight(entry, options.claims))
+    if (options.claims !== undefined) return wait(flights.claims(entry, options.claims))
     if (options.forceRefresh === true) {
       if (entry.flight !== undefined) return wait(entry.flight)
       const usable = usableToken(entry, now)
@@ -154,7 +150,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
       }
       if (usable === undefined && entry.lastError !== undefined && now < entry.retryAt) throw failFast(entry)
       entry.lastForcedAt = now
-      return wait(startFlight(entry, 'force'))
+      return wait(flights.start(entry, 'force'))
     }
     const usable = usableToken(entry, now)
     if (usable !== undefined) {
@@ -170,7 +166,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     // Rule 7: while the breaker is open and no token is usable, fail fast instead of queueing callers.
     if (entry.lastError !== undefined && (entry.flight !== undefined || now < entry.retryAt)) throw failFast(entry)
     if (entry.flight !== undefined) return wait(entry.flight)
-    return wait(startFlight(entry, 'miss'))
+    return wait(flights.start(entry, 'miss'))
   }
 
   /**
@@ -191,10 +187,6 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
   /** The cached entries and those evicted while fetching: every entry that holds a timer or a fetch. */
   function entriesWithState(): CacheEntry[] {
     return [...cache.values(), ...evictedInFlight.values()]
-  }
-
-  function isFetching(entry: CacheEntry): boolean {
-    return entry.flight !== undefined || entry.claimFlights.size > 0
   }
 
   function entryFor(scope: string): CacheEntry {
@@ -226,8 +218,8 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
     const { current } = entry
     if (current === undefined) return
     for (const alias of entry.aliases) index.set(alias, current)
-    if (entry.lastError === undefined) schedule(entry, current.refreshAt, 'refresh')
-    else schedule(entry, Math.min(entry.retryAt, current.usableUntil), 'retry')
+    if (entry.lastError === undefined) flights.schedule(entry, current.refreshAt, 'refresh')
+    else flights.schedule(entry, Math.min(entry.retryAt, current.usableUntil), 'retry')
   }
 
   function touch(cached: CachedToken, now: number): void {
@@ -237,195 +229,7 @@ export function createTokenProvider(source: TokenSource, options: TokenProviderO
 
   /** A token past its refresh point with no timer left (it was idle then): refresh in the background. */
   function refreshIfIdle(entry: CacheEntry): void {
-    if (entry.flight === undefined && entry.timer === undefined) startFlight(entry, 'refresh')
-  }
-
-  function startFlight(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Flight {
-    clearUnrefTimeout(entry.timer)
-    entry.timer = undefined
-    const flight = launch(entry, reason, undefined, () => {
-      if (entry.flight === flight) entry.flight = undefined
-    })
-    entry.flight = flight
-    return flight
-  }
-
-  function claimsFlight(entry: CacheEntry, claims: string): Flight {
-    const running = entry.claimFlights.get(claims)
-    if (running !== undefined) return running
-    const flight = launch(entry, 'claims', claims, () => {
-      if (entry.claimFlights.get(claims) === flight) entry.claimFlights.delete(claims)
-    })
-    entry.claimFlights.set(claims, flight)
-    return flight
-  }
-
-  /** Starts one fetch; `settled` detaches it from its entry once it is over. */
-  function launch(entry: CacheEntry, reason: FetchReason, claims: string | undefined, settled: () => void): Flight {
-    const controller = new AbortController()
-    const deadline = abortAfter(config.deadlineMs, () =>
-      new KeylessError('deadline', `${name}: no token within ${config.deadlineMs} ms (deadlineMs); the endpoint is slow or silent`, { source: name }),
-    )
-    const promise = fetchToken(entry, reason, claims, ++launches, controller.signal, deadline).finally(() => {
-      settled()
-      if (!isFetching(entry) && evictedInFlight.get(entry.resource) === entry) evictedInFlight.delete(entry.resource)
-    })
-    promise.catch(noop) // Rule 11: a background flight has nobody awaiting it; failures are events.
-    return { promise, controller, deadline, waiters: 0 }
-  }
-
-  async function fetchToken(
-    entry: CacheEntry,
-    reason: FetchReason,
-    claims: string | undefined,
-    launch: number,
-    closeSignal: AbortSignal,
-    deadline: TimedSignal,
-  ): Promise<AccessToken> {
-    const startedAt = Date.now()
-    events.emit('refresh-start', { scope: entry.scope, reason })
-    const linked = linkSignals([closeSignal, deadline.signal])
-    const { signal } = linked
-    try {
-      const fetched = await untilAborted(
-        retryLoop(() => attempt(entry, claims, signal), {
-          policy: config.retry,
-          signal,
-          source: name,
-          random: config.random,
-          onRetry: ({ attempt: number, delayMs, error }) => {
-            counters.retries++
-            events.emit('retry', { scope: entry.scope, attempt: number, delayMs, code: error.code, status: error.status })
-          },
-        }),
-        signal,
-        (why) => why,
-      )
-      const now = Date.now()
-      const lifetime = fetched.expiresAt - now
-      const usableUntil = fetched.expiresAt - Math.min(config.expiryMarginMs, lifetime / 2)
-      // Rule 6: a token that is not usable on arrival (a clock skewed against the endpoint's, a
-      // custom source's bug) is never returned, not even once: the fetch fails like any bad answer.
-      // Written as "not before" so that an expiry that is not a number fails too.
-      if (!(now < usableUntil)) throw expiredOnArrival()
-      const at = computeRefreshAt(now, fetched, { jitterRatio: config.refreshJitterRatio, latestAt: usableUntil, random: config.random })
-      const token = createAccessToken(fetched.token, fetched.expiresAt, at)
-      counters.refreshes++
-      // A fetch launched before the cached claims token's own fetch got a token issued before that
-      // challenge: its callers get it, the cache keeps the claims token.
-      if (launch > entry.claimsLaunch) {
-        if (reason === 'claims') entry.claimsLaunch = launch
-        applyToken(entry, token, usableUntil, reason)
-      }
-      events.emit('refresh-success', { scope: entry.scope, expiresAt: token.expiresAt, refreshAt: at, durationMs: now - startedAt })
-      return token
-    } catch (error: unknown) {
-      throw recordFailure(entry, error, reason, launch)
-    } finally {
-      deadline.clear()
-      linked.dispose()
-    }
-  }
-
-  async function attempt(entry: CacheEntry, claims: string | undefined, signal: AbortSignal) {
-    const timeout = abortAfter(config.attemptTimeoutMs, () =>
-      new KeylessError('timeout', `${name}: no response within ${config.attemptTimeoutMs} ms (attemptTimeoutMs)`, { source: name, retryable: true }),
-    )
-    const linked = linkSignals([signal, timeout.signal])
-    const attemptSignal = linked.signal
-    counters.upstreamRequests++
-    try {
-      const request = { scope: entry.scope, resource: entry.resource, claims, signal: attemptSignal }
-      // Raced against the signal so a source that ignores it still cannot hang the engine.
-      return await untilAborted(source.fetchToken(request), attemptSignal, (why) => why)
-    } finally {
-      timeout.clear()
-      linked.dispose()
-    }
-  }
-
-  function applyToken(entry: CacheEntry, token: AccessToken, usableUntil: number, reason: string): void {
-    const cached: CachedToken = {
-      settled: Promise.resolve(token),
-      quietUntil: 0, // the first hit runs the full checks
-      usableUntil,
-      refreshAt: token.refreshAt,
-      // A fetch some caller waited for is in use; a background refresh is in use once a hit says so.
-      used: reason === 'miss' || reason === 'force' || reason === 'claims',
-      touchedAt: 0,
-      token,
-      entry,
-    }
-    entry.current = cached
-    if (cache.peek(entry.resource) === entry) for (const alias of entry.aliases) index.set(alias, cached)
-    if (entry.lastError !== undefined) {
-      entry.lastError = undefined
-      entry.failures = 0
-      events.emit('breaker-close', { scope: entry.scope })
-    }
-    schedule(entry, token.refreshAt, 'refresh')
-  }
-
-  /**
-   * Ends a failed fetch: every `refresh-start` is paired with one `refresh-success` or one
-   * `refresh-failure`, and `refreshFailures` counts the latter. Three failures leave the breaker as
-   * it is: a claims challenge's (it says nothing about the cached token, which stays served and
-   * refreshed), one of a fetch launched before the cached claims token's (likewise), and a fetch
-   * that `close()` aborted.
-   */
-  function recordFailure(entry: CacheEntry, error: unknown, reason: FetchReason, launch: number): KeylessError {
-    const failure = isKeylessError(error)
-      ? error
-      : new KeylessError('network', `${name}: the fetch failed unexpectedly`, { source: name, cause: error })
-    const now = Date.now()
-    counters.refreshFailures++
-    // Neither a claims failure nor one older than the cached claims token says anything about that token.
-    const breaker = !(reason === 'claims' || launch < entry.claimsLaunch || failure.code === 'closed' || closed)
-    if (breaker) {
-      entry.failures++
-      entry.lastError = failure
-      entry.retryAt = now + coolDownDelay(entry.failures, { baseMs: config.coolDownMs, capMs: config.maxCoolDownMs, random: config.random })
-    }
-    const usable = closed ? undefined : usableToken(entry, now)
-    events.emit('refresh-failure', {
-      scope: entry.scope,
-      code: failure.code,
-      status: failure.status,
-      failures: entry.failures,
-      retryAt: entry.lastError === undefined ? now : entry.retryAt,
-      servingCachedToken: usable !== undefined,
-    })
-    if (!breaker) return failure
-    if (entry.failures === 1) events.emit('breaker-open', { scope: entry.scope, code: failure.code })
-    // Rule 7: keep serving the token and retry in the background, early enough to land before expiry.
-    if (usable !== undefined) {
-      const beforeExpiry = now + Math.max(config.coolDownMs, (usable.usableUntil - now) / 2)
-      schedule(entry, Math.min(entry.retryAt, beforeExpiry), 'retry')
-    }
-    return failure
-  }
-
-  function schedule(entry: CacheEntry, at: number, reason: 'refresh' | 'retry'): void {
-    clearUnrefTimeout(entry.timer)
-    entry.timer = undefined
-    if (closed || cache.peek(entry.resource) !== entry) return // evicted meanwhile: let it go
-    const delayMs = Math.max(0, at - Date.now())
-    entry.timer = unrefTimeout(() => {
-      entry.timer = undefined
-      // Beyond setTimeout's range (a token of more than ~50 days refreshes at half-life): hop there.
-      if (delayMs > MAX_TIMER_DELAY_MS) return schedule(entry, at, reason)
-      if (closed || entry.flight !== undefined) return
-      // Rule 5: refresh tokens in use even when no call arrives; let unused ones lapse.
-      if (reason === 'refresh' && entry.current?.used !== true) return
-      startFlight(entry, reason)
-    }, delayMs) // unrefTimeout holds it to MAX_TIMER_DELAY_MS; the hop above covers the rest
-  }
-
-  function expiredOnArrival(): KeylessError {
-    return new KeylessError('bad-response', `${name}: the endpoint returned a token that is already expired; check this machine's clock`, {
-      source: name,
-      retryable: false,
-    })
+    if (entry.flight === undefined && entry.timer === undefined) flights.start(entry, 'refresh')
   }
 
   function failFast(entry: CacheEntry): KeylessError {
