@@ -28,7 +28,7 @@ export {
   type TokenProviderOptions,
 } from './engine/provider-options.js'
 export type { ProviderStats, ScopeState, ScopeStats } from './engine/provider-stats.js'
-export { configError, ERRORS_DOC_URL, isKeylessError, KeylessError, type KeylessErrorCode, type KeylessErrorOptions } from './errors/keyless-error.js'
+export { abortedError, configError, ERRORS_DOC_URL, isKeylessError, KeylessError, type KeylessErrorCode, type KeylessErrorOptions } from './errors/keyless-error.js'
 export {
   DIAGNOSTICS_CHANNEL_PREFIX,
   PROVIDER_EVENT_NAMES,

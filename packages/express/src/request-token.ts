@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { cachedTokenOf, configError, isKeylessError, KeylessError, linkSignals, untilAborted, type AccessToken } from '@keyless/core'
+import { abortedError, cachedTokenOf, configError, KeylessError, linkSignals, untilAborted, type AccessToken } from '@keyless/core'
 import type { Request } from 'express'
 import { SOURCE } from './lib/check-options.js'
 import { clientSignal } from './lib/client-signal.js'
@@ -69,16 +69,10 @@ export function requestToken(req: Request, scope?: string, options?: RequestToke
     const pending = provider.getToken(target, { signal, forceRefresh: options?.forceRefresh, claims: options?.claims })
     // Also for providers of someone else's that ignore the signal: the wait is released either way.
     if (signal === undefined) return pending
-    const released = untilAborted(pending, signal, (reason) => abortError(reason, provider.name))
+    const released = untilAborted(pending, signal, (reason) => abortedError(reason, provider.name, `${provider.name}: the caller aborted its wait for a token`))
     if (linked !== undefined) released.then(linked.dispose, linked.dispose)
     return released
   } catch (error: unknown) {
     return Promise.reject(error) // a provider of someone else's that throws instead of rejecting
   }
-}
-
-function abortError(reason: unknown, source: string): unknown {
-  return isKeylessError(reason)
-    ? reason
-    : new KeylessError('aborted', `${source}: the caller aborted its wait for a token`, { source, cause: reason })
 }

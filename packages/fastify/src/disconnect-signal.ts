@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isKeylessError, KeylessError, linkSignals, untilAborted, type LinkedSignal } from '@keyless/core'
+import { abortedError, linkSignals, untilAborted, type LinkedSignal } from '@keyless/core'
 import { PLUGIN_SOURCE } from './fastify-keyless-options.js'
 
 /**
@@ -81,7 +81,7 @@ export function untilDisconnect<T>(
     linked.dispose()
     connection?.dispose()
   }
-  const toError = (reason: unknown): unknown => abortedError(reason, signal !== undefined && reason === signal.reason)
+  const toError = (reason: unknown): unknown => releasedError(reason, signal !== undefined && reason === signal.reason)
 
   if (linked.signal.aborted) {
     release()
@@ -137,10 +137,9 @@ function connectionClosed(): DOMException {
   return new DOMException('the client connection closed', 'AbortError')
 }
 
-function abortedError(reason: unknown, byCaller: boolean): unknown {
-  if (isKeylessError(reason)) return reason
+function releasedError(reason: unknown, byCaller: boolean): unknown {
   const message = byCaller
     ? `${PLUGIN_SOURCE}: request.getToken() was aborted by its options.signal; the token fetch goes on for other callers`
     : `${PLUGIN_SOURCE}: the client connection closed while request.getToken() waited; for work that outlives the reply, use fastify.keyless.getToken()`
-  return new KeylessError('aborted', message, { source: PLUGIN_SOURCE, cause: reason })
+  return abortedError(reason, PLUGIN_SOURCE, message)
 }

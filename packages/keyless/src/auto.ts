@@ -4,7 +4,7 @@
  * @module
  */
 import { appService } from '@keyless/app-service'
-import { configError, isKeylessError, KeylessError, untilAborted, type KeylessTokenProvider } from '@keyless/core'
+import { abortedError, configError, KeylessError, untilAborted, type KeylessTokenProvider } from '@keyless/core'
 import { DEFAULT_PROBE_TIMEOUT_MS, imds, probeImds } from '@keyless/imds'
 import { AZURE_CLIENT_ID, workloadIdentity } from '@keyless/workload-identity'
 import type { Dispatcher } from 'undici'
@@ -80,10 +80,6 @@ function refuseEmpty(names: readonly string[]): void {
   )
 }
 
-function callerAborted(reason: unknown): KeylessError {
-  return isKeylessError(reason) ? reason : new KeylessError('aborted', 'imds: the caller aborted its wait for a token', { source: 'imds', cause: reason })
-}
-
 /** IMDS behind a one-time probe: the probe's answer is remembered for the provider's life. */
 function probedFirst(provider: KeylessTokenProvider, dispatcher: Dispatcher | undefined, timeoutMs: number | undefined): KeylessTokenProvider {
   let available: boolean | undefined
@@ -99,7 +95,7 @@ function probedFirst(provider: KeylessTokenProvider, dispatcher: Dispatcher | un
       probing ??= probeImds({ dispatcher, timeoutMs }).then((ok) => (available = ok))
       // Rule 9: a caller's signal releases that caller from the probe too; the probe goes on for the others.
       const signal = options?.signal
-      const probed = signal === undefined ? probing : untilAborted(probing, signal, (reason) => callerAborted(reason))
+      const probed = signal === undefined ? probing : untilAborted(probing, signal, (reason) => abortedError(reason, 'imds', 'imds: the caller aborted its wait for a token'))
       return probed.then((ok) => (ok ? provider.getToken(scope, options) : Promise.reject(absent())))
     },
   }

@@ -132,3 +132,17 @@ export function isKeylessError(value: unknown): value is KeylessError {
 export function configError(message: string, source?: string): KeylessError {
   return new KeylessError('config', message, source === undefined ? {} : { source })
 }
+
+/**
+ * The error a released wait rejects with: the abort reason itself when it is already a
+ * `KeylessError` (the engine's `deadline`, a `closed`, a timeout), else an `aborted` error with
+ * `message` whose `cause` is the reason. The one rule for every wait that a signal can end.
+ *
+ * @example
+ * ```ts
+ * untilAborted(pending, signal, (reason) => abortedError(reason, 'fastify', 'fastify: the wait was aborted'))
+ * ```
+ */
+export function abortedError(reason: unknown, source: string, message: string): KeylessError {
+  return isKeylessError(reason) ? reason : new KeylessError('aborted', message, { source, cause: reason })
+}

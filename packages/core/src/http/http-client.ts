@@ -7,7 +7,7 @@
  */
 import { createSecureContext, type SecureContext } from 'node:tls'
 import { Agent, EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } from 'undici'
-import { configError, isKeylessError, KeylessError } from '../errors/keyless-error.js'
+import { abortedError, configError, KeylessError } from '../errors/keyless-error.js'
 import { trustedCertificates } from './trusted-certificates.js'
 import { endpointLabel } from './endpoint-label.js'
 import { isDirectHost } from './is-direct-host.js'
@@ -155,11 +155,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return (direct ??= new Agent(agentOptions.direct()))
   }
 
-  const aborted = (signal: AbortSignal, url: URL): KeylessError => {
-    const reason: unknown = signal.reason
-    if (isKeylessError(reason)) return reason
-    return new KeylessError('aborted', `${source}: the request to ${endpointLabel(url)} was aborted by its signal`, { source, cause: reason })
-  }
+  const aborted = (signal: AbortSignal, url: URL): KeylessError =>
+    abortedError(signal.reason, source, `${source}: the request to ${endpointLabel(url)} was aborted by its signal`)
 
   const badResponse = (url: URL, what: string): KeylessError =>
     new KeylessError('bad-response', `${source}: ${endpointLabel(url)} answered with ${what}; check that the endpoint URL points at the token endpoint`, { source, retryable: false })
