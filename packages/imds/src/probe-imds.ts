@@ -71,9 +71,6 @@ function checked(options: ProbeImdsOptions): { url: URL; timeoutMs: number; disp
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_PROBE_TIMEOUT_MS)) {
     fail('timeoutMs', `a number of milliseconds above 0 and at most ${MAX_PROBE_TIMEOUT_MS}`)
   }
-  const dispatcher: unknown = options.dispatcher
-  if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher> | null)?.dispatch !== 'function') {
-    fail('dispatcher', 'an undici Dispatcher')
-  }
+  // `dispatcher` is checked by core's HTTP client, as for every source.
   return { url: resolveImdsEndpoint(options.endpoint), timeoutMs: timeoutMs as number, dispatcher: options.dispatcher }
 }

@@ -187,7 +187,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (statusCode < 200 || statusCode > 299) {
         let errorBody: unknown
         try {
-          errorBody = parseJson(await readBody(response.body, settings.maxBodyBytes, responseHeaders['content-length']))
+          errorBody = parseJson(await readText(response, request))
         } catch {
           // An unreadable error body only loses the upstream identifier; the status still decides.
           if (signal.aborted) throw aborted(signal, url)
