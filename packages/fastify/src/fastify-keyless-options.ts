@@ -68,7 +68,8 @@ export interface FastifyKeylessCommonOptions {
   warmUp?: boolean | undefined
   /**
    * When warming fails: `true` (default) makes `app.ready()` / `app.listen()` reject with the
-   * first failure's coded error; `false` logs a warning per failed scope and starts anyway.
+   * coded error of the first scope to fail, as soon as it fails; `false` logs a warning per
+   * failed scope and starts anyway.
    */
   failFast?: boolean | undefined
   /** A readiness route (`GET`, 200 or 503, never a token). Default `false`: no route. */

@@ -1,6 +1,7 @@
+import { KeylessError, type AccessToken, type TokenProvider } from '@keyless/core'
 import { describe, expect, it, vi } from 'vitest'
 import { fastifyKeyless, PLUGIN_NAME } from '../src/index.js'
-import { captureLogs, STORAGE, useHarness, VAULT } from './harness.js'
+import { captureLogs, eventLoopTurns, STORAGE, useHarness, VAULT } from './harness.js'
 
 const h = useHarness()
 
@@ -121,6 +122,33 @@ describe('fastifyKeyless(): warm-up in onReady', () => {
     const app = h.app()
     await app.register(fastifyKeyless, { provider: h.provider(), scopes: [VAULT] })
     await expect(app.ready()).rejects.toMatchObject({ code: 'rejected', status: 400, source: 'imds' })
+  })
+
+  it('with failFast, rejects ready() at the first failure, without waiting for a scope still fetching', async () => {
+    let releaseVault: (token: AccessToken) => void = () => {}
+    const refused = new KeylessError('rejected', 'imds: refused', { source: 'imds', status: 400 })
+    const provider: TokenProvider = {
+      name: 'stub',
+      getToken: async (scope) => {
+        if (scope === STORAGE) throw refused
+        return new Promise<AccessToken>((resolve) => (releaseVault = resolve)) // hangs until released
+      },
+    }
+    const app = h.app()
+    await app.register(fastifyKeyless, { provider, scopes: [VAULT, STORAGE] })
+
+    let outcome: unknown = 'pending'
+    app.ready().then(
+      () => (outcome = 'ready'),
+      (error: unknown) => (outcome = error),
+    )
+    try {
+      await eventLoopTurns(() => outcome !== 'pending', 1000)
+      expect(outcome).toBe(refused) // VAULT, first in `scopes`, is still fetching
+    } finally {
+      const expiresAt = Date.now() + 3_600_000
+      releaseVault({ token: 'x', expiresAt, refreshAt: expiresAt, tokenType: 'Bearer' })
+    }
   })
 
   it('with failFast: false, starts anyway and logs a warning with the code and never a token', async () => {
