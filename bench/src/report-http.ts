@@ -98,6 +98,17 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 /** Three decimals: the target sits at 0.97, where two would round a miss into a pass. */
 const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '—')
+/**
+ * A plugin ratio beside its target: three decimals, or as many more (up to six) as it takes for
+ * the figure shown to fall on the same side of the target as the ratio itself. 0.96997 is shown
+ * as 0.96997×, not as a 0.970× that reads as met.
+ */
+const ratioAgainstTarget = (value: number): string => {
+  if (!Number.isFinite(value)) return '—'
+  let digits = 3
+  while (digits < 6 && Number(value.toFixed(digits)) >= HTTP_OVERHEAD_TARGET !== value >= HTTP_OVERHEAD_TARGET) digits++
+  return `${value.toFixed(digits)}×`
+}
 /** ` (runs a, b, c)` for a per-run metric, or nothing when the variant did not run. */
 const runsIn = (m: Metric | undefined): string => (m === undefined ? '' : ` (runs ${m.runs.map(ratio3).join(', ')})`)
 
@@ -192,7 +203,7 @@ export function httpTargets(http: HttpSummary): Target[] {
       id: `${framework}-overhead` as const,
       metric: `${nameOf(http, framework)} requests/s, keyless ÷ no token`,
       target: `≥ ${HTTP_OVERHEAD_TARGET}×`,
-      value: ratio3(value),
+      value: ratioAgainstTarget(value),
       met: value >= HTTP_OVERHEAD_TARGET,
     }
   })
@@ -217,7 +228,7 @@ export function renderHttpTable(http: HttpSummary, status: (id: Target['id']) =>
     const keylessRps = keylessRequestsPerSec(http, framework)
     lines.push(
       `| ${nameOf(http, framework)}, \`GET\` small JSON, token on every request | ${rps('none')} | ${rps('none-again')} | ${rps('await')} | ${num(keylessRps)} | ` +
-        `${framework === 'fastify' ? 'n/a' : rps('keyless-middleware')} | ${rps('azure')} | ${ratio3(overhead(http, framework))} | ` +
+        `${framework === 'fastify' ? 'n/a' : rps('keyless-middleware')} | ${rps('azure')} | ${ratioAgainstTarget(overhead(http, framework))} | ` +
         `${ratio3(http[framework].callAlone?.median ?? Number.NaN)} | ` +
         `${ratio3(v['none-again']?.vsNone.median ?? Number.NaN)} | ` +
         `${ratio(keylessRps / (v.azure?.requestsPerSec.median ?? Number.NaN))} | ` +
