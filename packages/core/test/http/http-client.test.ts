@@ -201,6 +201,31 @@ describe('createHttpClient()', () => {
     await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'network', retryable: true })
   })
 
+  it('maps a 2xx body cut off after its headers to a retryable network error', async () => {
+    const server = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' })
+      res.write('{"access_token":', () => req.socket.destroy())
+    })
+    await expect(client().request(get(server.origin))).rejects.toMatchObject({ code: 'network', retryable: true })
+  })
+
+  it('keeps the status of a non-2xx answer whose body is cut off after its headers', async () => {
+    const server = await serve((req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'content-length': '200' })
+      res.write('{"error":', () => req.socket.destroy())
+    })
+    const error: unknown = await client().request(get(server.origin)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ status: 503, retryable: true, source: 'imds' })
+    expect((error as KeylessError).upstreamError).toBeUndefined()
+  })
+
+  it('skips an informational 1xx answer and reads the final one', async () => {
+    const server = await serve((_req, res) => {
+      res.writeEarlyHints({ link: '</x>; rel=preload' }, () => json(200, TOKEN)(_req, res))
+    })
+    await expect(client().request(get(server.origin))).resolves.toEqual({ status: 200, body: TOKEN })
+  })
+
   it('maps an undici headers timeout to a retryable timeout', async () => {
     // undici's own header timer ticks every ~500 ms, so the timeout is injected rather than waited for.
     const mock = new MockAgent()
