@@ -6,13 +6,13 @@
  * @module
  */
 import { createSecureContext, type SecureContext } from 'node:tls'
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici'
+import { Agent, EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } from 'undici'
 import { abortedError, configError, KeylessError } from '../errors/keyless-error.js'
 import { trustedCertificates } from './trusted-certificates.js'
 import { endpointLabel } from './endpoint-label.js'
 import { isDirectHost } from './is-direct-host.js'
 import { networkError } from './network-error.js'
-import { dispatchText, type DispatchedText } from './dispatch-text.js'
+import { readBody } from './read-body.js'
 import { DEFAULT_MAX_RETRY_AFTER_MS, statusError } from './status-error.js'
 
 export { DEFAULT_MAX_RETRY_AFTER_MS } from './status-error.js'
@@ -161,41 +161,42 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const badResponse = (url: URL, what: string): KeylessError =>
     new KeylessError('bad-response', `${source}: ${endpointLabel(url)} answered with ${what}; check that the endpoint URL points at the token endpoint`, { source, retryable: false })
 
-  const send = async ({ method, url, headers, body, signal }: HttpRequest): Promise<DispatchedText> => {
+  const send = async ({ method, url, headers, body, signal }: HttpRequest): Promise<Dispatcher.ResponseData> => {
     if (signal.aborted) throw aborted(signal, url)
     if (closed) throw new KeylessError('closed', `${source}: the HTTP client is closed; create a new provider`, { source })
-    const options = { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, ...NO_REDIRECTS }
     try {
-      return await dispatchText(dispatcherFor(url), options, settings.maxBodyBytes, signal)
+      return await undiciRequest(url, { dispatcher: dispatcherFor(url), method, headers, body: body ?? null, signal, ...NO_REDIRECTS })
     } catch (error: unknown) {
       throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
     }
   }
 
-  /** The body text (`undefined`: over `maxBodyBytes`); a body that failed after the headers rejects, classified. */
-  const textOf = ({ text, bodyError }: DispatchedText, { url, signal }: HttpRequest): string | undefined => {
-    if (bodyError === undefined) return text
-    throw signal.aborted ? aborted(signal, url) : networkError(bodyError, { source, url })
+  const readText = async (response: Dispatcher.ResponseData, { url, signal }: HttpRequest): Promise<string | undefined> => {
+    try {
+      return await readBody(response.body, settings.maxBodyBytes, response.headers['content-length'])
+    } catch (error: unknown) {
+      throw signal.aborted ? aborted(signal, url) : networkError(error, { source, url })
+    }
   }
 
   return {
     async request(request: HttpRequest): Promise<HttpJsonResponse> {
       const { url, headers, signal } = request
-      const answer = await send(request)
-      const { statusCode, headers: responseHeaders } = answer
+      const response = await send(request)
+      const { statusCode, headers: responseHeaders } = response
       if (statusCode < 200 || statusCode > 299) {
         let errorBody: unknown
         try {
-          errorBody = parseJson(textOf(answer, request))
-        } catch (error: unknown) {
+          errorBody = parseJson(await readText(response, request))
+        } catch {
           // An unreadable error body only loses the upstream identifier; the status still decides.
-          if (signal.aborted) throw error
+          if (signal.aborted) throw aborted(signal, url)
         }
         // Request header values (the App Service secret among them) never come back as upstreamError.
         throw statusError(statusCode, responseHeaders, errorBody, { ...settings.statusContext, url, withheld: Object.values(headers) })
       }
 
-      const text = textOf(answer, request)
+      const text = await readText(response, request)
       if (text === undefined) throw badResponse(url, `a body larger than ${settings.maxBodyBytes} bytes`)
       const parsed = parseJson(text)
       // The JSON.parse error is dropped on purpose: V8 quotes the input in its message.
@@ -204,8 +205,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     },
 
     async answer(request: HttpRequest): Promise<HttpAnswer> {
-      const answer = await send(request)
-      return { status: answer.statusCode, text: textOf(answer, request) }
+      const response = await send(request)
+      return { status: response.statusCode, text: await readText(response, request) }
     },
 
     async close(): Promise<void> {
