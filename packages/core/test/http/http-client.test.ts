@@ -220,8 +220,8 @@ describe('createHttpClient()', () => {
   })
 
   it('skips an informational 1xx answer and reads the final one', async () => {
-    const server = await serve((_req, res) => {
-      res.writeEarlyHints({ link: '</x>; rel=preload' }, () => json(200, TOKEN)(_req, res))
+    const server = await serve((req, res) => {
+      res.writeEarlyHints({ link: '</x>; rel=preload' }, () => json(200, TOKEN)(req, res))
     })
     await expect(client().request(get(server.origin))).resolves.toEqual({ status: 200, body: TOKEN })
   })
