@@ -41,7 +41,7 @@ export interface FlightContext {
 /** What the serving side asks of the fetch side. */
 export interface Flights {
   /** Starts the entry's plain fetch (the caller checked that none runs) and clears its timer. */
-  start(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Flight
+  start(entry: CacheEntry, reason: Exclude<FetchReason, 'claims'>): Flight
   /** The fetch for `claims`: the one running for the same claims, or a new one. */
   claims(entry: CacheEntry, claims: string): Flight
   /** Sets the entry's one timer: a refresh, or a retry during an outage, at `at` (epoch ms). */
@@ -70,7 +70,7 @@ export function createFlights(context: FlightContext): Flights {
     return entry.flight !== undefined || entry.claimFlights.size > 0
   }
 
-  function start(entry: CacheEntry, reason: 'miss' | 'refresh' | 'retry' | 'force'): Flight {
+  function start(entry: CacheEntry, reason: Exclude<FetchReason, 'claims'>): Flight {
     clearUnrefTimeout(entry.timer)
     entry.timer = undefined
     const flight = launch(entry, reason, undefined, () => {
