@@ -8,7 +8,7 @@
  */
 import { EMULATOR_SOURCES } from '@keyless/emulator'
 import { appService, chain, workloadIdentity, type KeylessTokenProvider, type TokenProviderOptions } from 'keyless'
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, onTestFailed } from 'vitest'
 import { watchResources } from '../support/active-handles.js'
 import { autoSubjects, directSubjects, stubSourceEnv, useSourceEmulator } from '../support/emulator-sources.js'
 
@@ -21,6 +21,13 @@ const OPTIONS: TokenProviderOptions = { forceRefreshIntervalMs: 0, retry: { retr
 
 const emulator = useSourceEmulator()
 
+/** The last step {@link busyThenClose} reached; a failed test (a timeout included) prints it. */
+let reached = ''
+beforeEach(() => {
+  reached = 'not started'
+  onTestFailed(() => console.error(`lifecycle: the test failed after the step "${reached}"`))
+})
+
 /**
  * Puts `provider` in the busiest state it can be in, then closes it: two cached tokens with their
  * refresh timers, a forced refresh hanging in flight, a retry backing off, a new scope hanging.
@@ -29,16 +36,22 @@ const emulator = useSourceEmulator()
 async function busyThenClose(provider: KeylessTokenProvider | ReturnType<typeof chain>, endpoint: string): Promise<unknown[]> {
   await provider.getToken(VAULT)
   await provider.getToken(STORAGE)
+  reached = 'two tokens cached'
   const faults = emulator().faultsFor(endpoint as 'imds')
   faults.enqueue({ status: 503 }) // GRAPH: fails, then backs off for a minute
   const backingOff = provider.getToken(GRAPH).then(() => 'resolved', (error: unknown) => error)
   await emulator().waitForRequests(3)
+  reached = 'the emulator saw the third request (503)'
   faults.always({ kind: 'hang' })
   const forced = provider.getToken(VAULT, { forceRefresh: true }).then(() => 'resolved', (error: unknown) => error)
   const hanging = provider.getToken(ARM).then(() => 'resolved', (error: unknown) => error)
   await emulator().waitForRequests(5)
+  reached = 'the emulator saw both hanging requests'
   await provider.close()
-  return Promise.all([backingOff, forced, hanging])
+  reached = 'close() resolved'
+  const endings = await Promise.all([backingOff, forced, hanging])
+  reached = 'every pending call settled; waiting for handles to go'
+  return endings
 }
 
 const endpointOf = (source: string): string => (source === 'workload-identity' ? 'entra' : source)
