@@ -1,4 +1,5 @@
 import { defineProject } from 'vitest/config'
+import { SOCKET_TEST_TIMEOUT_MS } from '../../test/socket-test-timeout.ts'
 
 export default defineProject({
   test: {
@@ -6,9 +7,6 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     setupFiles: ['../../test/loopback-only.ts'],
     unstubEnvs: true,
-    // Tests here wait up to 5 s for closed sockets to go (eventLoopTurns). vitest's default limit is
-    // those same 5 s, so a slow close or a leak ended as an anonymous timeout; above it, the check
-    // itself fails and names what is left, and where it was made.
-    testTimeout: 20_000,
+    testTimeout: SOCKET_TEST_TIMEOUT_MS,
   },
 })

@@ -50,14 +50,15 @@ export function handleCounts(): HandleCounts {
 /**
  * The handles above `before`, once closing sockets had the event-loop turns they need to go away.
  * Waits on a condition, not a clock: it returns as soon as the counts are back, and gives up after
- * `withinMs` (generous: on a loaded 2-core machine a closing socket can need a second or more).
+ * `eventLoopTurns`' 5 s (generous: on a loaded 2-core machine a closing socket can need a second or
+ * more).
  */
-export async function leakedSince(before: HandleCounts, { withinMs = 5000 } = {}): Promise<Partial<HandleCounts>> {
+export async function leakedSince(before: HandleCounts): Promise<Partial<HandleCounts>> {
   const leaked = (): Partial<HandleCounts> => {
     const now = handleCounts()
     return Object.fromEntries(WATCHED.filter((name) => now[name] > before[name]).map((name) => [name, now[name] - before[name]]))
   }
-  await eventLoopTurns(() => Object.keys(leaked()).length === 0, withinMs)
+  await eventLoopTurns(() => Object.keys(leaked()).length === 0)
   return leaked()
 }
 
