@@ -95,17 +95,11 @@ describe('lifecycle: close() leaves no timer, socket or handle behind', () => {
   })
 
   it('the checks see what a live provider holds (control)', async () => {
-    const watch = watchResources()
-    const provider = directSubjects(emulator())
-      .find((s) => s.source === 'workload-identity')!
-      .make(OPTIONS)
-    await provider.getToken(VAULT)
-    const types = watch.tracker.live().map((h) => h.type)
-    expect(types).toContain('Timeout') // the refresh timer
-    expect(types).toContain('TCPWRAP') // the kept-alive connection
-    expect(types).toContain('FSEVENTWRAP') // the token-file watcher
-    await provider.close()
-    const { live } = await watch.leftovers()
+    const live = await workloadIdentityHeldThenClosed((types) => {
+      expect(types).toContain('Timeout') // the refresh timer
+      expect(types).toContain('TCPWRAP') // the kept-alive connection
+      expect(types).toContain('FSEVENTWRAP') // the token-file watcher
+    })
     expect(live).toEqual([])
   })
 
@@ -113,18 +107,29 @@ describe('lifecycle: close() leaves no timer, socket or handle behind', () => {
     // The TLS wrapper of a closed socket is destroyed only when it is collected. A slow run lets it
     // live through two scavenges, into the old generation, which only a full collection frees:
     // the wait must run one (eventLoopTurns), or it would report this socket as left behind.
-    const watch = watchResources()
-    const provider = directSubjects(emulator())
-      .find((s) => s.source === 'workload-identity')!
-      .make(OPTIONS)
-    await provider.getToken(VAULT)
-    expect(watch.tracker.live().map((h) => h.type)).toContain('TLSWRAP')
-    promoteSurvivors()
-    await provider.close()
-    const { live } = await watch.leftovers()
+    const live = await workloadIdentityHeldThenClosed((types) => {
+      expect(types).toContain('TLSWRAP')
+      promoteSurvivors()
+    })
     expect(live).toEqual([])
   })
 })
+
+/**
+ * A Workload Identity provider (TLS to the emulator's Entra endpoint, a token-file watcher) gets
+ * one token; `whileHeld` sees the handle types made so far; then the provider is closed. Returns
+ * what is still live once the wait for leftovers is over.
+ */
+async function workloadIdentityHeldThenClosed(whileHeld: (types: string[]) => void): Promise<string[]> {
+  const watch = watchResources()
+  const provider = directSubjects(emulator())
+    .find((s) => s.source === 'workload-identity')!
+    .make(OPTIONS)
+  await provider.getToken(VAULT)
+  whileHeld(watch.tracker.live().map((h) => h.type))
+  await provider.close()
+  return (await watch.leftovers()).live
+}
 
 /** Allocates about 80 MB of short-lived objects: several scavenges, so what is alive now is promoted. */
 function promoteSurvivors(): void {
