@@ -7,8 +7,7 @@
  */
 import { createHook } from 'node:async_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import { fullGc } from './full-gc.js'
 
 /** The async resource types a keyless provider, plugin or warm-up could leave behind. */
 const TRACKED = new Set(['Timeout', 'TCPWRAP', 'TCPSERVERWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'TLSWRAP'])
@@ -115,28 +114,11 @@ export async function eventLoopTurns(done: () => boolean, withinMs = 5000): Prom
   const start = performance.now()
   const giveUpAt = start + withinMs
   let collectAt = start + FIRST_COLLECTION_MS
-  while (!done() && performance.now() < giveUpAt) {
-    if (performance.now() >= collectAt) {
-      fullCollection()
+  for (let now = start; !done() && now < giveUpAt; now = performance.now()) {
+    if (now >= collectAt) {
+      fullGc()
       collectAt = performance.now() + COLLECTION_EVERY_MS
     }
     await nextTurn()
   }
-}
-
-/** The `gc` function, found or exposed on first use. */
-let collect: (() => void) | undefined
-
-/**
- * One full garbage collection, also in a process started without `--expose-gc`: the flag, set at
- * run time, gives a new context its `gc`, which collects the whole heap.
- */
-function fullCollection(): void {
-  collect ??= (globalThis as { gc?: () => void }).gc ?? exposeGc()
-  collect()
-}
-
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
 }

@@ -1,17 +1,15 @@
 import v8 from 'node:v8'
-import vm from 'node:vm'
+import { fullGc } from '@keyless/test-support'
 import { describe, expect, it } from 'vitest'
 import { linkSignals } from '../../src/engine/abortable.js'
 import { createTokenProvider } from '../../src/engine/create-token-provider.js'
 import type { TokenSource } from '../../src/source/token-source.js'
 import { TEST_POLICY } from './fake-source.js'
 
-/** Heap bytes in use after a full GC (with or without --expose-gc). */
+/** Heap bytes in use after two full GCs. */
 function heapAfterGc(): number {
-  v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc') as () => void
-  gc()
-  gc()
+  fullGc()
+  fullGc()
   return v8.getHeapStatistics().used_heap_size
 }
 

@@ -1,14 +1,12 @@
 import v8 from 'node:v8'
-import vm from 'node:vm'
+import { fullGc } from '@keyless/test-support'
 import { describe, expect, it, vi } from 'vitest'
 import { clearUnrefTimeout, MAX_TIMER_DELAY_MS, unrefTimeout, type Timer } from '../../src/engine/unref-timer.js'
 
-/** A full GC, with or without --expose-gc. */
+/** Two full GCs. */
 function collect(): void {
-  v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc') as () => void
-  gc()
-  gc()
+  fullGc()
+  fullGc()
 }
 
 /** Heap bytes kept per timer after re-arming one unref'd timer `n` times, each with a new duration, then clearing it. */

@@ -1,7 +1,5 @@
-import v8 from 'node:v8'
-import vm from 'node:vm'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { DEFAULT_SOAK_SEED, seededRandom, testSize } from '@keyless/test-support'
+import { DEFAULT_SOAK_SEED, fullGc, seededRandom, testSize } from '@keyless/test-support'
 import { createTokenProvider, type KeylessTokenProvider } from '../../src/engine/create-token-provider.js'
 import { DEFAULT_EXPIRY_MARGIN_MS } from '../../src/engine/provider-options.js'
 import { isKeylessError, type KeylessErrorCode } from '../../src/errors/keyless-error.js'
@@ -41,14 +39,6 @@ const EXPECTED_CODES = new Set<KeylessErrorCode>(['endpoint-unavailable', 'throt
  */
 const TIMERS_PER_ENTRY = 1 + 3 + (TEST_POLICY.retries + 1)
 
-/** `gc()`: the one Node gives with `--expose-gc`, else the same function obtained at run time. */
-function collector(): () => void {
-  const given = (globalThis as { gc?: () => void }).gc
-  if (typeof given === 'function') return given
-  v8.setFlagsFromString('--expose-gc')
-  return vm.runInNewContext('gc') as () => void
-}
-
 beforeEach(() => {
   vi.useFakeTimers()
 })
@@ -67,7 +57,6 @@ describe(`soak: ${testSize().soakDays} simulated days, ${IDENTITIES.length} iden
     }
     process.on('unhandledRejection', onEscape)
     process.on('uncaughtException', onEscape)
-    const gc = collector()
     const startedAt = Date.now()
 
     // The refresh rule, token by token: a fetch for a key starts no earlier than 0.45 of the last
@@ -154,7 +143,7 @@ describe(`soak: ${testSize().soakDays} simulated days, ${IDENTITIES.length} iden
         maxEntries = Math.max(maxEntries, entries)
         maxTimers = Math.max(maxTimers, vi.getTimerCount())
       }
-      gc()
+      fullGc()
       heapByDay.push(process.memoryUsage().heapUsed)
     }
 
