@@ -1,10 +1,10 @@
 /**
  * The memory scenarios (`memory`), in a process started with `--expose-gc`:
- * - `upstream`: 10 000 token requests (2 000 with `--quick`), 8 lanes on 8 scopes. Each subject goes upstream its own
+ * - `upstream`: 30 000 token requests (2 000 with `--quick`), 8 lanes on 8 scopes. Each subject goes upstream its own
  *   way: keyless by `getToken(scope, { forceRefresh: true })` with `forceRefreshIntervalMs: 0`
  *   (the rate limit off, so every call is a request); `@azure/identity` because the emulator's
  *   tokens live 240 s (the emulator's `expires-far` step with `lifetimeS: 240` on every answer), under MSAL's 5 min renewal offset, so MSAL treats every cached token as
- *   expired. Heap (after two `gc()`) and RSS are read before the subject exists, after 2 000
+ *   expired. Heap (after {@link READING_IDLE_MS} idle and two `gc()`) and RSS are read before the subject exists, after 10 000
  *   requests of warm-up (800 of 2 000 with `--quick`), then at 4 equal steps up to the total; the growth
  *   per request is the least-squares slope over those 5 readings.
  * - `hits`: 1000 scopes fetched (1000 requests), then 100 000 awaited hits round-robin over them
@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { setTimeout } from 'node:timers/promises'
 import v8 from 'node:v8'
 import type { EmulatorProcess } from './emulator-client.js'
 import { keylessProvider, azureCredential } from './subjects.js'
@@ -22,10 +23,22 @@ export type MemoryPhase = 'upstream' | 'hits'
 export const MEMORY_TOKEN_LIFETIME_S = 240
 /**
  * Upstream requests, full and `--quick`, and how many of them warm up first (JIT, pools, caches):
- * heap is read after the warm-up and then four more times at equal steps up to the total.
+ * heap is read after the warm-up and then four more times at equal steps up to the total. V8 is
+ * still compiling a process's per-request code well past its 2 000th request (optimized code and
+ * the lists it registers in grew by about 175 KB between the 10 000th and the 20 000th in a heap
+ * snapshot diff), and it flushes the bytecode of start-up code at its fifth ordinary full
+ * collection, at no fixed request count: with a warm-up of 2 000 of 10 000 requests, either one
+ * moved the slope by about 30 B per request (docs/benchmarks.md, "Memory").
  */
-export const MEMORY_UPSTREAM_REQUESTS = { full: 10_000, quick: 2_000 }
-export const MEMORY_UPSTREAM_WARM_UP = { full: 2_000, quick: 800 }
+export const MEMORY_UPSTREAM_REQUESTS = { full: 30_000, quick: 2_000 }
+export const MEMORY_UPSTREAM_WARM_UP = { full: 10_000, quick: 800 }
+/**
+ * Idle time before each heap reading, ms. undici times every request with a `FastTimer` and drops
+ * the finished ones from its list on its next tick (every 499 ms), so a reading taken straight
+ * after a burst holds up to a second's worth of them (686 more, 49 KB, in one reading than in the
+ * one before). Two ticks' wait lets the list empty.
+ */
+export const READING_IDLE_MS = 1_100
 /**
  * Hits over the 1000 scopes, full and `--quick`. @azure/identity gets a tenth: MSAL looks a
  * token up by scanning its cache, so each of its hits over 1000 cached scopes costs about 1 ms
@@ -57,7 +70,8 @@ export interface MemoryResult {
   failed: number
 }
 
-function read(at: number): MemorySample {
+async function read(at: number): Promise<MemorySample> {
+  await setTimeout(READING_IDLE_MS)
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) throw new Error('memory is measured with --expose-gc')
   gc()
@@ -100,7 +114,7 @@ export async function memory(task: { subject: Contender; phase: MemoryPhase; qui
   // Load the subject's modules first, so the baseline holds the code and not the subject.
   if (task.subject === 'keyless') await import('@keyless/imds')
   else await import('@azure/identity')
-  const baseline = read(0)
+  const baseline = await read(0)
   const call = await makeCall(task.subject, emulator.url, task.phase)
   const samples: MemorySample[] = []
   let failed = 0
@@ -123,16 +137,16 @@ export async function memory(task: { subject: Contender; phase: MemoryPhase; qui
         }),
       )
       done = until
-      samples.push(read(done))
+      samples.push(await read(done))
     }
   } else {
     const scopes = Array.from({ length: MEMORY_SCOPES }, (_, i) => `https://bench-memory-${String(i).padStart(4, '0')}.example.net/.default`)
     for (let i = 0; i < scopes.length; i += 50) await Promise.all(scopes.slice(i, i + 50).map(guarded))
-    samples.push(read(0))
+    samples.push(await read(0))
     const t0 = process.hrtime.bigint()
     for (let i = 0; i < hitCount; i++) await guarded(scopes[i % MEMORY_SCOPES] as string)
     hitNs = Number(process.hrtime.bigint() - t0) / hitCount
-    samples.push(read(hitCount))
+    samples.push(await read(hitCount))
   }
   const upstreamRequests = (await emulator.counters()).tokenRequests - before
   const steady = samples.filter((s) => s.at >= warmUp)
