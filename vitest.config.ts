@@ -26,7 +26,7 @@ const plainSummary: Reporter = {
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'tests/*', 'tooling/bundle'],
+    projects: ['packages/*', 'tests/*', 'tooling/bundle', 'bench'],
     reporters: ['default', plainSummary],
   },
 })

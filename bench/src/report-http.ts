@@ -199,15 +199,41 @@ const overhead = (http: HttpSummary, framework: Framework): number => http[frame
 export function httpTargets(http: HttpSummary): Target[] {
   return HTTP_FRAMEWORKS.map((framework) => {
     const value = overhead(http, framework)
+    const notJudged = whyNotJudged(http[framework].variants['none-again']?.vsNone)
     return {
       id: `${framework}-overhead` as const,
       metric: `${nameOf(http, framework)} requests/s, keyless ÷ no token`,
       target: `≥ ${HTTP_OVERHEAD_TARGET}×`,
       value: ratioAgainstTarget(value),
       met: value >= HTTP_OVERHEAD_TARGET,
+      ...(notJudged === undefined ? {} : { notJudged }),
     }
   })
 }
+
+/**
+ * Why a run cannot judge the plugin target, read off its A/A control (two no-token servers of the
+ * same code, each run's figure the median over cycles of their paired ratio), or `undefined` when
+ * it can. The target's margin is 3 % (0.97×). A run can judge it when the control stays inside
+ * that margin: its median within 3 % of 1×, and its runs no further apart than the margin on
+ * either side (6 points from lowest to highest). Outside that, two identical servers differ by as
+ * much as the margin, so a keyless ratio on either side of 0.97× may be the host's noise: the
+ * report says "not judged" rather than met or missed. The target's own figure varies less than the
+ * control (each of its sides is the geometric mean of two servers), so the rule is a cautious one.
+ */
+export function whyNotJudged(aa: Metric | undefined): string | undefined {
+  const margin = 1 - HTTP_OVERHEAD_TARGET
+  if (aa === undefined || !Number.isFinite(aa.median)) return 'the A/A control did not run, so the noise of this host is unknown'
+  if (Math.abs(aa.median - 1) > margin) {
+    return `two identical no-token servers measured ${ratio3(aa.median)} of each other (A/A), more than the ${percent(margin)} margin`
+  }
+  if (aa.max - aa.min > 2 * margin) {
+    return `two identical no-token servers measured ${ratio3(aa.min)}–${ratio3(aa.max)} of each other over the runs (A/A), wider than the ${percent(margin)} margin on either side`
+  }
+  return undefined
+}
+
+const percent = (fraction: number): string => `${Number((fraction * 100).toFixed(1))} %`
 
 /** keyless's req/s: the geometric mean of the two keyless servers' medians (the first alone when there is one). */
 function keylessRequestsPerSec(http: HttpSummary, framework: Framework): number {

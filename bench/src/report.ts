@@ -65,6 +65,11 @@ export interface Target {
   target: string
   value: string
   met: boolean
+  /**
+   * Why this run cannot judge the target, when it cannot: its controls say the noise is as large
+   * as the margin. `met` is then not a verdict, and the report says "not judged" instead.
+   */
+  notJudged?: string
 }
 
 const HOT_SUBJECTS = ['keyless', 'floor', 'azure', 'baseline'] as const
@@ -166,7 +171,28 @@ export function summarize(records: RunRecord[]): Summary {
 
 const lastScaling = <T>(x: { byScopes: T[] }): T => x.byScopes[x.byScopes.length - 1] as T
 
-const status = (t: Target | undefined): string => (t === undefined ? '' : t.met ? 'met' : '**MISSED**')
+/** A target's Status cell: met, **MISSED**, or not judged (its run's controls could not tell). */
+export const status = (t: Target | undefined): string => (t === undefined ? '' : t.notJudged !== undefined ? 'not judged' : t.met ? 'met' : '**MISSED**')
+
+/**
+ * The verdict under the tables: how many targets were met, then the missed ones and the ones this
+ * run could not judge, each with its figure (and why not judged). A target not judged counts as
+ * neither met nor missed.
+ */
+export function verdictLines(targets: readonly Target[], failedProcesses: number): string[] {
+  const judged = targets.filter((t) => t.notJudged === undefined)
+  const notJudged = targets.filter((t) => t.notJudged !== undefined)
+  const missed = judged.filter((t) => !t.met)
+  const figure = (t: Target): string => `${t.metric} = ${t.value} (target ${t.target})`
+  const lines = [
+    `Targets met: ${judged.length - missed.length} of ${targets.length}` +
+      (notJudged.length > 0 ? ` (${notJudged.length} not judged in this run).` : '.') +
+      (failedProcesses > 0 ? ` ${failedProcesses} scenario process(es) FAILED (see below).` : ''),
+  ]
+  if (missed.length > 0) lines.push(`MISSED: ${missed.map(figure).join('; ')}.`)
+  if (notJudged.length > 0) lines.push(`NOT JUDGED: ${notJudged.map((t) => `${figure(t)}: ${t.notJudged}`).join('; ')}.`)
+  return lines
+}
 
 /** What a task measures, for logs and the report: `hot-time keyless`, `http express none`. */
 export function describeTask(task: ScenarioTask): string {
@@ -229,10 +255,7 @@ export function renderReport(meta: Meta, s: Summary): string {
   lines.push('')
   lines.push(...renderHttpTable(s.http, st))
   lines.push('')
-  const met = s.targets.filter((t) => t.met).length
-  lines.push(`Targets met: ${met} of ${s.targets.length}.` + (s.failures.length > 0 ? ` ${s.failures.length} scenario process(es) FAILED (see below).` : ''))
-  const missed = s.targets.filter((t) => !t.met)
-  if (missed.length > 0) lines.push(`MISSED: ${missed.map((t) => `${t.metric} = ${t.value} (target ${t.target})`).join('; ')}.`)
+  lines.push(...verdictLines(s.targets, s.failures.length))
   lines.push('')
   lines.push(
     'Ratios below 1× favour keyless, except in the plugin-overhead table (requests/s), where ratios above 1× do. ' +
