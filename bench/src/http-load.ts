@@ -120,10 +120,12 @@ export interface Launcher {
  * Forks `http-server.js` for `task` and resolves once it listens. `execArgv`: Node flags of the
  * server besides `--expose-gc` (which {@link ServerProcess.fullGc} needs), none by default, so
  * that it never inherits flags meant for this process. `launcher`: see {@link Launcher}.
+ * `server`: the `http-server.js` to fork, this build's by default (`compare-builds.js` passes
+ * another checkout's, which loads that checkout's packages).
  */
-export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = [], launcher?: Launcher): Promise<ServerProcess> {
+export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = [], launcher?: Launcher, server = SERVER): Promise<ServerProcess> {
   const nodeArgs = ['--expose-gc', ...execArgv]
-  const child: ChildProcess = fork(SERVER, [JSON.stringify(task)], {
+  const child: ChildProcess = fork(server, [JSON.stringify(task)], {
     ...(launcher === undefined ? { execArgv: nodeArgs } : { execPath: launcher.executable, execArgv: [...launcher.args, process.execPath, ...nodeArgs] }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

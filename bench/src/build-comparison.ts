@@ -1,0 +1,134 @@
+/**
+ * The arithmetic of `compare-builds.js`: from every server process's slices, each build's figure
+ * per variant and the ratio of the two builds with its standard error.
+ *
+ * Each slice is first divided by the geometric mean of every server's slice in the same cycle, so
+ * that a minute in which the whole host ran slow moves no arm more than another. A process's
+ * figure is the median of its relative slices; an arm's (one build, one variant) is the mean of
+ * its processes' figures, and their spread is the arm's own A/A control. The ratio divides the
+ * other build's mean by this build's; its standard error comes from both arms' spreads (the delta
+ * method: relative errors add in quadrature), so it says how far apart two builds must measure
+ * before the run can tell them apart.
+ *
+ * @module
+ */
+import { median } from './stats.js'
+
+/** The two builds: this checkout, and the revision it is compared with. */
+export type Build = 'this' | 'other'
+
+/** One server process's slices, in cycle order: every process has one slice per cycle. */
+export interface ServerSlices {
+  readonly build: Build
+  readonly variant: string
+  readonly requestsPerSec: readonly number[]
+  readonly cpuMicrosPerRequest: readonly number[]
+}
+
+/** A mean over processes, with the standard deviation of those processes and the mean's standard error. */
+export interface Spread {
+  readonly mean: number
+  /** Sample standard deviation ÷ mean (NaN with one process). */
+  readonly relativeSd: number
+  /** Standard error of the mean ÷ mean (NaN with one process). */
+  readonly relativeSe: number
+}
+
+/** One build's servers of one variant. */
+export interface ArmSummary {
+  readonly build: Build
+  readonly variant: string
+  /** Each process's median req/s over its slices (absolute, for the reader). */
+  readonly requestsPerSec: readonly number[]
+  /** req/s relative to the cycle's geometric mean, over the arm's processes. */
+  readonly relativeRequestsPerSec: Spread
+  /** Server CPU µs per request relative to the cycle's geometric mean, over the arm's processes. */
+  readonly relativeCpuPerRequest: Spread
+  /** Each process's median server CPU µs per request. */
+  readonly cpuMicrosPerRequest: readonly number[]
+}
+
+/** other ÷ this, and its standard error. */
+export interface Estimate {
+  readonly ratio: number
+  readonly standardError: number
+}
+
+/** The two builds compared on one variant. */
+export interface BuildRatio {
+  readonly variant: string
+  /** Above 1× the other build serves more. */
+  readonly requestsPerSec: Estimate
+  /** Above 1× the other build spends more CPU per request. */
+  readonly cpuMicrosPerRequest: Estimate
+}
+
+/** Every arm, in the order of their first process in `servers`, and one ratio per variant that both builds ran. */
+export function compareBuilds(servers: readonly ServerSlices[]): { arms: ArmSummary[]; ratios: BuildRatio[] } {
+  const cycles = Math.min(...servers.map((s) => Math.min(s.requestsPerSec.length, s.cpuMicrosPerRequest.length)))
+  if (servers.length === 0 || !(cycles > 0)) throw new Error('compareBuilds: no slices')
+  const relativeRps = relativeToCycle(servers.map((s) => s.requestsPerSec), cycles)
+  const relativeCpu = relativeToCycle(servers.map((s) => s.cpuMicrosPerRequest), cycles)
+
+  const arms: ArmSummary[] = []
+  const keys = [...new Set(servers.map((s) => armKey(s.build, s.variant)))]
+  for (const key of keys) {
+    const members = servers.flatMap((s, i) => (armKey(s.build, s.variant) === key ? [i] : []))
+    const first = servers[members[0] as number] as ServerSlices
+    arms.push({
+      build: first.build,
+      variant: first.variant,
+      requestsPerSec: members.map((i) => median((servers[i] as ServerSlices).requestsPerSec.slice(0, cycles))),
+      relativeRequestsPerSec: spreadOf(members.map((i) => median(relativeRps[i] as number[]))),
+      relativeCpuPerRequest: spreadOf(members.map((i) => median(relativeCpu[i] as number[]))),
+      cpuMicrosPerRequest: members.map((i) => median((servers[i] as ServerSlices).cpuMicrosPerRequest.slice(0, cycles))),
+    })
+  }
+
+  const ratios: BuildRatio[] = []
+  for (const variant of new Set(arms.map((arm) => arm.variant))) {
+    const mine = arms.find((arm) => arm.build === 'this' && arm.variant === variant)
+    const theirs = arms.find((arm) => arm.build === 'other' && arm.variant === variant)
+    if (mine === undefined || theirs === undefined) continue
+    ratios.push({
+      variant,
+      requestsPerSec: ratioOf(theirs.relativeRequestsPerSec, mine.relativeRequestsPerSec),
+      cpuMicrosPerRequest: ratioOf(theirs.relativeCpuPerRequest, mine.relativeCpuPerRequest),
+    })
+  }
+  return { arms, ratios }
+}
+
+/**
+ * Whether a run tells the builds apart on `estimate`: the ratio lies more than two standard errors
+ * from 1× (about 95 % confidence for a normal spread). Never with no standard error (one process a side).
+ */
+export function toldApart(estimate: Estimate): boolean {
+  return Math.abs(estimate.ratio - 1) > 2 * estimate.standardError
+}
+
+const armKey = (build: Build, variant: string): string => `${build}\u0000${variant}`
+
+/** Each value ÷ the geometric mean of every series' value in the same cycle. */
+function relativeToCycle(series: ReadonlyArray<readonly number[]>, cycles: number): number[][] {
+  const relative = series.map(() => new Array<number>(cycles))
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const logMean = series.reduce((sum, values) => sum + Math.log(values[cycle] as number), 0) / series.length
+    const mean = Math.exp(logMean)
+    series.forEach((values, i) => ((relative[i] as number[])[cycle] = (values[cycle] as number) / mean))
+  }
+  return relative
+}
+
+function spreadOf(values: readonly number[]): Spread {
+  const n = values.length
+  const mean = values.reduce((sum, v) => sum + v, 0) / n
+  if (n < 2) return { mean, relativeSd: Number.NaN, relativeSe: Number.NaN }
+  const sd = Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1))
+  return { mean, relativeSd: sd / mean, relativeSe: sd / Math.sqrt(n) / mean }
+}
+
+function ratioOf(numerator: Spread, denominator: Spread): Estimate {
+  const ratio = numerator.mean / denominator.mean
+  return { ratio, standardError: ratio * Math.hypot(numerator.relativeSe, denominator.relativeSe) }
+}
