@@ -5,10 +5,14 @@
  * Each slice is first divided by the geometric mean of every server's slice in the same cycle, so
  * that a minute in which the whole host ran slow moves no arm more than another. A process's
  * figure is the median of its relative slices; an arm's (one build, one variant) is the mean of
- * its processes' figures, and their spread is the arm's own A/A control. The ratio divides the
- * other build's mean by this build's; its standard error comes from both arms' spreads (the delta
- * method: relative errors add in quadrature), so it says how far apart two builds must measure
- * before the run can tell them apart.
+ * its processes' figures, and their spread is the arm's own A/A control.
+ *
+ * The ratio is paired: the k-th process of one build's arm is compared with the k-th of the
+ * other's, which started next to it, and the ratio is the geometric mean of those pairs' ratios.
+ * On the AMD EPYC host the processes started last served faster in every arm (2026-12-02,
+ * docs/plugin-gap.md), so an unpaired ratio would carry that spread into its error. The standard
+ * error comes from the spread of the pairs' log ratios, so it says how far apart two builds must
+ * measure before the run can tell them apart.
  *
  * @module
  */
@@ -25,13 +29,13 @@ export interface ServerSlices {
   readonly cpuMicrosPerRequest: readonly number[]
 }
 
-/** A mean over processes, with the standard deviation of those processes and the mean's standard error. */
+/** A mean over processes, with the standard deviation of those processes. */
 export interface Spread {
+  /** Each process's figure, in the order the processes started. */
+  readonly values: readonly number[]
   readonly mean: number
   /** Sample standard deviation ÷ mean (NaN with one process). */
   readonly relativeSd: number
-  /** Standard error of the mean ÷ mean (NaN with one process). */
-  readonly relativeSe: number
 }
 
 /** One build's servers of one variant. */
@@ -48,7 +52,7 @@ export interface ArmSummary {
   readonly cpuMicrosPerRequest: readonly number[]
 }
 
-/** other ÷ this, and its standard error. */
+/** other ÷ this over the pairs of processes, and its standard error (NaN with fewer than two pairs). */
 export interface Estimate {
   readonly ratio: number
   readonly standardError: number
@@ -92,8 +96,8 @@ export function compareBuilds(servers: readonly ServerSlices[]): { arms: ArmSumm
     if (mine === undefined || theirs === undefined) continue
     ratios.push({
       variant,
-      requestsPerSec: ratioOf(theirs.relativeRequestsPerSec, mine.relativeRequestsPerSec),
-      cpuMicrosPerRequest: ratioOf(theirs.relativeCpuPerRequest, mine.relativeCpuPerRequest),
+      requestsPerSec: pairedRatio(theirs.relativeRequestsPerSec.values, mine.relativeRequestsPerSec.values),
+      cpuMicrosPerRequest: pairedRatio(theirs.relativeCpuPerRequest.values, mine.relativeCpuPerRequest.values),
     })
   }
   return { arms, ratios }
@@ -120,15 +124,24 @@ function relativeToCycle(series: ReadonlyArray<readonly number[]>, cycles: numbe
   return relative
 }
 
-function spreadOf(values: readonly number[]): Spread {
-  const n = values.length
-  const mean = values.reduce((sum, v) => sum + v, 0) / n
-  if (n < 2) return { mean, relativeSd: Number.NaN, relativeSe: Number.NaN }
-  const sd = Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1))
-  return { mean, relativeSd: sd / mean, relativeSe: sd / Math.sqrt(n) / mean }
+const meanOf = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length
+
+/** Sample standard deviation; NaN for fewer than two values. */
+function sdOf(values: readonly number[]): number {
+  if (values.length < 2) return Number.NaN
+  const mean = meanOf(values)
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1))
 }
 
-function ratioOf(numerator: Spread, denominator: Spread): Estimate {
-  const ratio = numerator.mean / denominator.mean
-  return { ratio, standardError: ratio * Math.hypot(numerator.relativeSe, denominator.relativeSe) }
+function spreadOf(values: readonly number[]): Spread {
+  const mean = meanOf(values)
+  return { values, mean, relativeSd: sdOf(values) / mean }
+}
+
+/** The geometric mean of `numerators[k] ÷ denominators[k]` over the pairs both have; its standard error from the log ratios' spread. */
+function pairedRatio(numerators: readonly number[], denominators: readonly number[]): Estimate {
+  const pairs = Math.min(numerators.length, denominators.length)
+  const logs = Array.from({ length: pairs }, (_, k) => Math.log((numerators[k] as number) / (denominators[k] as number)))
+  const ratio = Math.exp(meanOf(logs))
+  return { ratio, standardError: (ratio * sdOf(logs)) / Math.sqrt(pairs) }
 }

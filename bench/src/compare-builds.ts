@@ -11,16 +11,18 @@
  * `bench/dist/http-server.js` then loads its own packages. The revision must speak this build's
  * server protocol (`http-server.ts`'s `ServerTask` and its IPC requests).
  *
- * For each build and each variant (`http-server.ts`'s variants: `connected`, `keyless`, …),
- * `--processes` server processes start, interleaved (this, other, this, other, …), each warmed as
- * soon as it listens; then every server is settled as the bench settles its servers, and loaded in
- * `--cycles` cycles of one 1 s slice each, in an order that rotates from cycle to cycle. The figures
- * and their standard errors come from `build-comparison.ts`; a ratio within two standard errors of
- * 1× is reported as not told apart.
+ * For each build and each variant (`http-server.ts`'s variants; by default `none`, the control,
+ * which never calls keyless, then `connected` and `keyless`), `--processes` server processes
+ * start in pairs, one of each build (which of the two starts first alternates from pair to pair),
+ * each warmed as soon as it listens; then every server is settled as the bench settles its
+ * servers, and loaded in `--cycles` cycles of one 1 s slice each, in an order that rotates from
+ * cycle to cycle. The figures and their standard errors come from
+ * `build-comparison.ts`, which compares the two processes of each pair; a ratio within two
+ * standard errors of 1× is reported as not told apart.
  *
  * Usage: `pnpm bench:compare -- --rev <revision> [--framework fastify|express]
- * [--variants connected,keyless] [--processes 4] [--cycles 6]`, or after a build
- * `node bench/dist/compare-builds.js …`. About 3 minutes with the defaults, plus the other build's
+ * [--variants none,connected,keyless] [--processes 4] [--cycles 6]`, or after a build
+ * `node bench/dist/compare-builds.js …`. About 4 minutes with the defaults, plus the other build's
  * install and build the first time.
  *
  * @module
@@ -38,7 +40,7 @@ import type { Framework, HttpVariant } from './http-server.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SLICE_SEC = 1
-const USAGE = 'usage: compare-builds.js --rev <revision> [--framework fastify|express] [--variants connected,keyless] [--processes N ≥ 2] [--cycles N ≥ 1]'
+const USAGE = 'usage: compare-builds.js --rev <revision> [--framework fastify|express] [--variants none,connected,keyless] [--processes N ≥ 2] [--cycles N ≥ 1]'
 const VARIANTS: readonly HttpVariant[] = ['none', 'connected', 'outbound', 'await', 'decorated', 'keyless', 'keyless-middleware', 'azure']
 
 interface Options {
@@ -61,7 +63,7 @@ function parseArgs(argv: readonly string[]): Options {
   if (rev === undefined) throw new Error(`--rev is required; ${USAGE}`)
   const framework = values.get('--framework') ?? 'fastify'
   if (framework !== 'fastify' && framework !== 'express') throw new Error(`--framework takes fastify or express; ${USAGE}`)
-  const variants = (values.get('--variants') ?? 'connected,keyless').split(',') as HttpVariant[]
+  const variants = (values.get('--variants') ?? 'none,connected,keyless').split(',') as HttpVariant[]
   const unknown = variants.filter((v) => !VARIANTS.includes(v))
   if (unknown.length > 0) throw new Error(`unknown variant(s) ${unknown.join(', ')}; one of ${VARIANTS.join(', ')}`)
   const processes = Number(values.get('--processes') ?? 4)
@@ -108,7 +110,9 @@ const servers: Server[] = []
 try {
   for (let p = 0; p < options.processes; p++) {
     for (const variant of options.variants) {
-      for (const build of ['this', 'other'] as const satisfies readonly Build[]) {
+      // Each pair starts one after the other, the first of the two alternating from pair to pair.
+      const builds: readonly Build[] = p % 2 === 0 ? ['this', 'other'] : ['other', 'this']
+      for (const build of builds) {
         const task = { framework: options.framework, variant, emulatorUrl: emulator.url }
         const child = await startServerProcess(task, [], undefined, build === 'other' ? other.server : undefined)
         const server: Server = { build, variant, process: child, requestsPerSec: [], cpuMicrosPerRequest: [], failed: 0 }
@@ -145,7 +149,7 @@ const lines = [
   '',
   `Node ${process.version} · ${os.cpus()[0]?.model ?? '?'} · ${os.cpus().length} cores · ${options.processes} processes per build and variant · settled · ${options.cycles} cycles of ${SLICE_SEC} s slices · ${HTTP_CONNECTIONS} connections`,
   '',
-  'Relative figures: each slice ÷ the geometric mean of every server in its cycle; per process, the median over cycles; per arm, the mean over processes (sd: between processes).',
+  'Relative figures: each slice ÷ the geometric mean of every server in its cycle; per process, the median over cycles; per arm, the mean over processes (sd: between processes). Processes are listed in the order they started; other ÷ this is the geometric mean of the ratios of the pairs (the k-th process of each build).',
   '',
   '| variant | build | req/s of each process | req/s, relative | server CPU µs per request, each process | CPU per request, relative |',
   '|---|---|---|--:|---|--:|',
@@ -156,6 +160,9 @@ const lines = [
   }),
   '',
   ...ratios.map((r) => `${r.variant}: other ÷ this, req/s ${estimate(r.requestsPerSec)}; CPU per request ${estimate(r.cpuMicrosPerRequest)}.`),
+  ...(ratios.some((r) => r.variant === 'none')
+    ? ['', '`none` never calls keyless, so its ratio is this run\'s control. Each ratio above is judged alone, and with several of them one lands beyond two standard errors by chance more often than one run in twenty: a difference that a second run does not repeat, or that shows while `none` does too, is not evidence.']
+    : []),
   '',
   `Failed requests (errors, timeouts, non-2xx), warm-ups included: ${servers.reduce((sum, s) => sum + s.failed, 0)}.`,
 ]
