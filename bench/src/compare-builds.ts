@@ -142,7 +142,7 @@ const pct = (value: number): string => (Number.isFinite(value) ? `${(value * 100
 const times = (value: number): string => `${value.toFixed(3)}×`
 const spread = (s: Spread): string => `${times(s.mean)} (sd ${pct(s.relativeSd)})`
 const estimate = (e: Estimate): string =>
-  `${times(e.ratio)} ± ${e.standardError.toFixed(3)} (one standard error: ${toldApart(e) ? 'told apart' : 'not told apart by this run'})`
+  `${times(e.ratio)} ± ${e.standardError.toFixed(3)} (one standard error; ${toldApart(e) ? 'told apart' : 'not told apart by this run'})`
 const buildName = (build: Build): string => (build === 'this' ? `this (${head}${dirty ? ', uncommitted changes' : ''})` : `other (${other.sha.slice(0, 12)})`)
 const lines = [
   `# Two builds compared: ${options.framework}, ${new Date().toISOString()}`,
