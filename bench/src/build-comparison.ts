@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { median } from './stats.js'
+import { mean, median, sampleSd } from './stats.js'
 
 /** The two builds: this checkout, and the revision it is compared with. */
 export type Build = 'this' | 'other'
@@ -96,8 +96,8 @@ export function compareBuilds(servers: readonly ServerSlices[]): { arms: ArmSumm
     if (mine === undefined || theirs === undefined) continue
     ratios.push({
       variant,
-      requestsPerSec: pairedRatio(theirs.relativeRequestsPerSec.values, mine.relativeRequestsPerSec.values),
-      cpuMicrosPerRequest: pairedRatio(theirs.relativeCpuPerRequest.values, mine.relativeCpuPerRequest.values),
+      requestsPerSec: ratioOverPairs(theirs.relativeRequestsPerSec.values, mine.relativeRequestsPerSec.values),
+      cpuMicrosPerRequest: ratioOverPairs(theirs.relativeCpuPerRequest.values, mine.relativeCpuPerRequest.values),
     })
   }
   return { arms, ratios }
@@ -124,24 +124,19 @@ function relativeToCycle(series: ReadonlyArray<readonly number[]>, cycles: numbe
   return relative
 }
 
-const meanOf = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length
-
-/** Sample standard deviation; NaN for fewer than two values. */
-function sdOf(values: readonly number[]): number {
-  if (values.length < 2) return Number.NaN
-  const mean = meanOf(values)
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1))
-}
-
 function spreadOf(values: readonly number[]): Spread {
-  const mean = meanOf(values)
-  return { values, mean, relativeSd: sdOf(values) / mean }
+  const m = mean(values)
+  return { values, mean: m, relativeSd: sampleSd(values) / m }
 }
 
-/** The geometric mean of `numerators[k] ÷ denominators[k]` over the pairs both have; its standard error from the log ratios' spread. */
-function pairedRatio(numerators: readonly number[], denominators: readonly number[]): Estimate {
+/**
+ * The geometric mean of `numerators[k] ÷ denominators[k]` over the pairs both have; its standard
+ * error from the log ratios' spread. (Not report-http.ts's `pairedRatio`, which pairs slices of
+ * one cycle against a baseline run.)
+ */
+function ratioOverPairs(numerators: readonly number[], denominators: readonly number[]): Estimate {
   const pairs = Math.min(numerators.length, denominators.length)
   const logs = Array.from({ length: pairs }, (_, k) => Math.log((numerators[k] as number) / (denominators[k] as number)))
-  const ratio = Math.exp(meanOf(logs))
-  return { ratio, standardError: (ratio * sdOf(logs)) / Math.sqrt(pairs) }
+  const ratio = Math.exp(mean(logs))
+  return { ratio, standardError: (ratio * sampleSd(logs)) / Math.sqrt(pairs) }
 }

@@ -12,6 +12,18 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
+/** The arithmetic mean of `values`; NaN when empty. */
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length
+}
+
+/** The sample standard deviation of `values` (n − 1 in the denominator); NaN for fewer than two. */
+export function sampleSd(values: readonly number[]): number {
+  if (values.length < 2) return Number.NaN
+  const m = mean(values)
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1))
+}
+
 /** Smallest and largest of `values`. */
 export function range(values: readonly number[]): { min: number; max: number } {
   return { min: Math.min(...values), max: Math.max(...values) }
