@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { mean, median, sampleSd } from './stats.js'
+import { geometricMean, mean, median, sampleSd } from './stats.js'
 
 /** The two builds: this checkout, and the revision it is compared with. */
 export type Build = 'this' | 'other'
@@ -117,9 +117,8 @@ const armKey = (build: Build, variant: string): string => `${build}\u0000${varia
 function relativeToCycle(series: ReadonlyArray<readonly number[]>, cycles: number): number[][] {
   const relative = series.map(() => new Array<number>(cycles))
   for (let cycle = 0; cycle < cycles; cycle++) {
-    const logMean = series.reduce((sum, values) => sum + Math.log(values[cycle] as number), 0) / series.length
-    const mean = Math.exp(logMean)
-    series.forEach((values, i) => ((relative[i] as number[])[cycle] = (values[cycle] as number) / mean))
+    const cycleMean = geometricMean(series.map((values) => values[cycle] as number))
+    series.forEach((values, i) => ((relative[i] as number[])[cycle] = (values[cycle] as number) / cycleMean))
   }
   return relative
 }

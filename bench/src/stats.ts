@@ -17,6 +17,11 @@ export function mean(values: readonly number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length
 }
 
+/** The geometric mean of `values` (all positive); NaN when empty. */
+export function geometricMean(values: readonly number[]): number {
+  return Math.exp(mean(values.map((v) => Math.log(v))))
+}
+
 /** The sample standard deviation of `values` (n − 1 in the denominator); NaN for fewer than two. */
 export function sampleSd(values: readonly number[]): number {
   if (values.length < 2) return Number.NaN
