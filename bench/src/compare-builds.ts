@@ -33,15 +33,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { compareBuilds, toldApart, type Build, type Estimate, type ServerSlices, type Spread } from './build-comparison.js'
 import { startEmulatorProcess } from './emulator-client.js'
-import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, loadSlice, settle, startServerProcess, type ServerProcess } from './http-load.js'
+import { failedOf, HTTP_CONNECTIONS, HTTP_VARIANTS_OF, HTTP_WARM_UP_SEC, load, loadSlice, settle, startServerProcess, type ServerProcess } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SLICE_SEC = 1
 const USAGE = 'usage: compare-builds.js --rev <revision> [--framework fastify|express] [--variants none,connected,keyless] [--processes N ≥ 2] [--cycles N ≥ 1]'
-const VARIANTS: readonly HttpVariant[] = ['none', 'connected', 'outbound', 'await', 'decorated', 'keyless', 'keyless-middleware', 'azure']
+/** The framework's variants that take one slice per server (`keyless-switch` takes two). */
+const variantsOf = (framework: Framework): readonly HttpVariant[] => HTTP_VARIANTS_OF[framework].full.filter((v) => v !== 'keyless-switch')
 
 interface Options {
   rev: string
@@ -51,23 +53,26 @@ interface Options {
   cycles: number
 }
 
-function parseArgs(argv: readonly string[]): Options {
-  const args = argv.filter((arg) => arg !== '--')
-  const values = new Map<string, string>()
-  for (let i = 0; i < args.length; i += 2) {
-    const [flag, value] = [args[i] as string, args[i + 1]]
-    if (!['--rev', '--framework', '--variants', '--processes', '--cycles'].includes(flag) || value === undefined) throw new Error(`bad argument ${flag}; ${USAGE}`)
-    values.set(flag, value)
-  }
-  const rev = values.get('--rev')
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: argv.filter((arg) => arg !== '--'), // `pnpm bench:compare -- …` passes the `--` on
+    options: {
+      rev: { type: 'string' },
+      framework: { type: 'string', default: 'fastify' },
+      variants: { type: 'string', default: 'none,connected,keyless' },
+      processes: { type: 'string', default: '4' },
+      cycles: { type: 'string', default: '6' },
+    },
+  })
+  const { rev } = values
   if (rev === undefined) throw new Error(`--rev is required; ${USAGE}`)
-  const framework = values.get('--framework') ?? 'fastify'
+  const framework = values.framework as Framework
   if (framework !== 'fastify' && framework !== 'express') throw new Error(`--framework takes fastify or express; ${USAGE}`)
-  const variants = (values.get('--variants') ?? 'none,connected,keyless').split(',') as HttpVariant[]
-  const unknown = variants.filter((v) => !VARIANTS.includes(v))
-  if (unknown.length > 0) throw new Error(`unknown variant(s) ${unknown.join(', ')}; one of ${VARIANTS.join(', ')}`)
-  const processes = Number(values.get('--processes') ?? 4)
-  const cycles = Number(values.get('--cycles') ?? 6)
+  const variants = values.variants.split(',') as HttpVariant[]
+  const unknown = variants.filter((v) => !variantsOf(framework).includes(v))
+  if (unknown.length > 0) throw new Error(`unknown variant(s) ${unknown.join(', ')}; one of ${variantsOf(framework).join(', ')}`)
+  const processes = Number(values.processes)
+  const cycles = Number(values.cycles)
   if (!Number.isInteger(processes) || processes < 2) throw new Error(`--processes takes a whole number ≥ 2 (the spread needs two); ${USAGE}`)
   if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`--cycles takes a whole number ≥ 1; ${USAGE}`)
   return { rev, framework, variants, processes, cycles }
@@ -101,7 +106,7 @@ interface Server extends ServerSlices {
   failed: number
 }
 
-const options = parseArgs(process.argv.slice(2))
+const options = parseOptions(process.argv.slice(2))
 const head = run('git', ['rev-parse', '--short=12', 'HEAD'], ROOT)
 const dirty = run('git', ['status', '--porcelain'], ROOT) !== ''
 const other = prepareOther(options.rev)
