@@ -115,12 +115,8 @@ const armKey = (build: Build, variant: string): string => `${build}\u0000${varia
 
 /** Each value ÷ the geometric mean of every series' value in the same cycle. */
 function relativeToCycle(series: ReadonlyArray<readonly number[]>, cycles: number): number[][] {
-  const relative = series.map(() => new Array<number>(cycles))
-  for (let cycle = 0; cycle < cycles; cycle++) {
-    const cycleMean = geometricMean(series.map((values) => values[cycle] as number))
-    series.forEach((values, i) => ((relative[i] as number[])[cycle] = (values[cycle] as number) / cycleMean))
-  }
-  return relative
+  const cycleMeans = Array.from({ length: cycles }, (_, cycle) => geometricMean(series.map((values) => values[cycle] as number)))
+  return series.map((values) => cycleMeans.map((cycleMean, cycle) => (values[cycle] as number) / cycleMean))
 }
 
 function spreadOf(values: readonly number[]): Spread {
