@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { num, perRun, ratio, spread } from './format.js'
+import { num, perRun, ratio, ratio3, spread } from './format.js'
 import type { HttpResult, HttpSlot, HttpVariantRun } from './http-load.js'
 import type { Framework } from './http-server.js'
 import type { RunRecord, Target } from './report.js'
@@ -96,8 +96,6 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
 }
 
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
-/** Three decimals: the target sits at 0.97, where two would round a miss into a pass. */
-const ratio3 = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '—')
 /**
  * A plugin ratio beside its target: three decimals, or as many more (up to six) as it takes for
  * the figure shown to fall on the same side of the target as the ratio itself. 0.96997 is shown
