@@ -39,6 +39,8 @@ import { startEmulatorProcess } from './emulator-client.js'
 import { ratio3 } from './format.js'
 import { failedOf, HTTP_CONNECTIONS, HTTP_VARIANTS_OF, HTTP_WARM_UP_SEC, load, loadSlice, settle, startServerProcess, type ServerProcess } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
+import { rotated } from './rotated.js'
+import { sum } from './stats.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SLICE_SEC = 1
@@ -129,8 +131,7 @@ try {
   }
   for (const server of servers) server.failed += (await settle(server.process, HTTP_WARM_UP_SEC.full)).failed
   for (let cycle = 0; cycle < options.cycles; cycle++) {
-    for (let k = 0; k < servers.length; k++) {
-      const server = servers[(k + cycle) % servers.length] as Server
+    for (const server of rotated(servers, cycle)) {
       const slice = await loadSlice(server.process, SLICE_SEC)
       server.failed += slice.failed
       server.requestsPerSec.push(slice.requestsPerSec)
@@ -169,6 +170,6 @@ const lines = [
     ? ['', '`none` never calls keyless, so its ratio is this run\'s control. Each ratio above is judged alone, and with several of them one lands beyond two standard errors by chance more often than one run in twenty: a difference that a second run does not repeat, or that shows while `none` does too, is not evidence.']
     : []),
   '',
-  `Failed requests (errors, timeouts, non-2xx), warm-ups included: ${servers.reduce((sum, s) => sum + s.failed, 0)}.`,
+  `Failed requests (errors, timeouts, non-2xx), warm-ups included: ${sum(servers.map((s) => s.failed))}.`,
 ]
 console.log(lines.join('\n'))

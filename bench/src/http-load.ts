@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon, { type Result } from 'autocannon'
 import type { EmulatorProcess } from './emulator-client.js'
 import type { Framework, HttpVariant, ServerReply, ServerStats, ServerTask } from './http-server.js'
+import { rotated } from './rotated.js'
 
 /** Keep-alive connections autocannon holds open, one request in flight on each. */
 export const HTTP_CONNECTIONS = 10
@@ -246,8 +247,8 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
   const servers = new Array<ServerProcess | undefined>(variants.length)
   const warmUpFailures = new Map<HttpSlot, number>()
   try {
-    for (let k = 0; k < variants.length; k++) {
-      const i = (k + task.run) % variants.length // the start order rotates with the run
+    for (const i of rotated([...variants.keys()], task.run)) {
+      // the start order rotates with the run
       const variant = variants[i] as HttpVariant
       const server = await startServerProcess({ framework: task.framework, variant, emulatorUrl: emulator.url })
       servers[i] = server
@@ -269,25 +270,24 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       warmUpFailures.set(slot, (warmUpFailures.get(slot) ?? 0) + settled.failed)
     }
     upstreamDuringLoad += (await tokenRequests()) - before
-    const slots = variants.flatMap((variant, i) => slotsOf(variant).map((slot) => ({ ...slot, server: servers[i] as ServerProcess })))
-    const runs = slots.map(
-      (slot): HttpVariantRun => ({
-        requestsPerSec: [],
-        serverCpuMicrosPerRequest: [],
-        serverCpu: [],
-        loadCpu: [],
-        failed: warmUpFailures.get(slot.key) ?? 0,
-        served: 0,
-        tokens: 0,
+    const slots = variants.flatMap((variant, i) =>
+      slotsOf(variant).map((slot) => {
+        const run: HttpVariantRun = {
+          requestsPerSec: [],
+          serverCpuMicrosPerRequest: [],
+          serverCpu: [],
+          loadCpu: [],
+          failed: warmUpFailures.get(slot.key) ?? 0,
+          served: 0,
+          tokens: 0,
+        }
+        return { ...slot, server: servers[i] as ServerProcess, run }
       }),
     )
     const upstreamBefore = await tokenRequests()
     for (let cycle = 0; cycle < HTTP_CYCLES[mode]; cycle++) {
-      for (let k = 0; k < slots.length; k++) {
-        // The order rotates with the cycle and the run, so no variant always follows the same one.
-        const i = (k + cycle + task.run) % slots.length
-        const { server, callKeyless } = slots[i] as (typeof slots)[number]
-        const run = runs[i] as HttpVariantRun
+      // The order rotates with the cycle and the run, so no variant always follows the same one.
+      for (const { server, callKeyless, run } of rotated(slots, cycle + task.run)) {
         if (callKeyless !== undefined) await server.callKeyless(callKeyless)
         const slice = await loadSlice(server, HTTP_SLICE_SEC[mode])
         run.requestsPerSec.push(slice.requestsPerSec)
@@ -307,7 +307,7 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       sliceSec: HTTP_SLICE_SEC[mode],
       upstreamDuringLoad,
       settleFullGcs,
-      variants: Object.fromEntries(slots.map((slot, i) => [slot.key, runs[i]])),
+      variants: Object.fromEntries(slots.map((slot) => [slot.key, slot.run])),
     }
   } finally {
     await Promise.all(servers.map(async (server) => server?.close()))

@@ -9,7 +9,7 @@ import { num, perRun, ratio, ratio3, spread } from './format.js'
 import type { HttpResult, HttpSlot, HttpVariantRun } from './http-load.js'
 import type { Framework } from './http-server.js'
 import type { RunRecord, Target } from './report.js'
-import { median, metric, type Metric } from './stats.js'
+import { median, metric, sum, type Metric } from './stats.js'
 
 /** Frameworks in their base order (run.ts rotates it from run to run). */
 export const HTTP_FRAMEWORKS = ['express', 'fastify'] as const satisfies readonly Framework[]
@@ -95,7 +95,6 @@ const VARIANT_NAMES: Record<Framework, Record<HttpSlot, string>> = {
   },
 }
 
-const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 /**
  * A plugin ratio beside its target: three decimals, or as many more (up to six) as it takes for
  * the figure shown to fall on the same side of the target as the ratio itself. 0.96997 is shown

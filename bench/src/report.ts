@@ -19,7 +19,7 @@ import {
   summarizeMore,
   type MoreSummary,
 } from './report-more.js'
-import { metric, type Metric } from './stats.js'
+import { metric, sum, type Metric } from './stats.js'
 import { CONCURRENT_CALLERS, SCALING_SCOPES } from './constants.js'
 
 export interface Settings {
@@ -107,7 +107,6 @@ function resultsOf<R extends ScenarioResult>(records: RunRecord[], kind: R['kind
     .map((r) => r.result as R | undefined)
 }
 
-const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 
 /** Medians, ratios and verdicts from every run's record. */
 export function summarize(records: RunRecord[]): Summary {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { BURST_SHAPES, OUTAGE_FAULTS, WI_SUBJECTS } from './constants.js'
 import { HTTP_FRAMEWORKS } from './report-http.js'
 import { describeTask, renderReport, summarize, type RunRecord, type Settings } from './report.js'
+import { rotated } from './rotated.js'
 import { SHARED_EMULATOR_ENV, startEmulatorProcess, type EmulatorProcess, type RelayMessage } from './emulator-client.js'
 import type { ScenarioMessage, ScenarioResult, ScenarioTask } from './scenario.js'
 
@@ -83,7 +84,7 @@ const SLOW_RUNS = 3
 
 /** The tasks of one run; subject order rotates with the run, so drift does not always favour one. */
 function tasksOf(run: number, quick: boolean): { task: ScenarioTask; execArgv: string[] }[] {
-  const rotate = <T>(items: readonly T[]): T[] => items.map((_, i) => items[(i + run) % items.length] as T)
+  const rotate = <T>(items: readonly T[]): T[] => rotated(items, run)
   // --quick leaves out the harness-only subject: it has no target and only explains the others' figures.
   const hot = rotate(quick ? (['floor', 'keyless', 'azure'] as const) : (['floor', 'keyless', 'azure', 'baseline'] as const))
   const contenders = rotate(['keyless', 'azure'] as const)

@@ -13,6 +13,7 @@ import type { Framework } from './http-server.js'
 import { CONCURRENT_CALLERS, SCALING_SCOPES } from './constants.js'
 import { runExtra, type ExtraResult, type ExtraTask } from './extra-scenarios.js'
 import { allocPerHit, batchSize, callLatencies, concurrentHits, gcCounter, hits, hitsOver, timeBatch, warmUp, type AllocSample } from './measure.js'
+import { rotated } from './rotated.js'
 import { median, percentile } from './stats.js'
 import { azureSubject, baselineSubject, floorSubject, HOT_SCOPE, keylessSubject, type Subject, type SubjectName } from './subjects.js'
 
@@ -187,8 +188,7 @@ async function scaling(task: Extract<ScenarioTask, { kind: 'scaling' }>, emulato
     // The kinds of a round run back to back, in an order that rotates from round to round, so
     // drift within the round does not always favour the same kind.
     const round = new Array<number>(bodies.length).fill(0)
-    for (let k = 0; k < bodies.length; k++) {
-      const kind = (k + r) % bodies.length
+    for (const kind of rotated([...bodies.keys()], r)) {
       round[kind] = await timeBatch(bodies[kind] as (n: number) => Promise<void>, n)
     }
     rounds.push(round)

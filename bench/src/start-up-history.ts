@@ -47,7 +47,8 @@ import { startEmulatorProcess } from './emulator-client.js'
 import { failedOf, HTTP_CONNECTIONS, HTTP_WARM_UP_SEC, load, loadSlice, settle, SETTLE_FULL_GCS, startServerProcess, type ServerProcess } from './http-load.js'
 import type { Framework, HttpVariant, ServerTask } from './http-server.js'
 import { ofTwoServers, pairedRatio } from './report-http.js'
-import { median } from './stats.js'
+import { rotated } from './rotated.js'
+import { median, sum } from './stats.js'
 
 /** What a server does at start-up, before its first load. */
 const START_UPS = {
@@ -147,8 +148,7 @@ try {
   // --settle: what the bench does before its cycles; every arm then starts from the same state.
   if (settled) for (const server of servers) server.failed += (await settle(server.process, HTTP_WARM_UP_SEC.full)).failed
   for (let cycle = 0; cycle < CYCLES; cycle++) {
-    for (let k = 0; k < servers.length; k++) {
-      const server = servers[(k + cycle) % servers.length] as Server
+    for (const server of rotated(servers, cycle)) {
       const slice = await loadSlice(server.process, SLICE_SEC)
       server.failed += slice.failed
       server.requestsPerSec[cycle] = slice.requestsPerSec
@@ -179,6 +179,6 @@ const lines = [
     return `| ${arm.label} | ${cells.join(' | ')} |`
   }),
   '',
-  `Failed requests (errors, timeouts, non-2xx), warm-ups included: ${servers.reduce((sum, s) => sum + s.failed, 0)}.`,
+  `Failed requests (errors, timeouts, non-2xx), warm-ups included: ${sum(servers.map((s) => s.failed))}.`,
 ]
 console.log(lines.join('\n'))

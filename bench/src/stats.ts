@@ -12,9 +12,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
+/** The total of `values`; 0 when empty. */
+export function sum(values: readonly number[]): number {
+  return values.reduce((total, v) => total + v, 0)
+}
+
 /** The arithmetic mean of `values`; NaN when empty. */
 export function mean(values: readonly number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length
+  return sum(values) / values.length
 }
 
 /** The geometric mean of `values` (all positive); NaN when empty. */
