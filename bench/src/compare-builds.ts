@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { compareBuilds, toldApart, type Build, type Estimate, type ServerSlices, type Spread } from './build-comparison.js'
 import { startEmulatorProcess } from './emulator-client.js'
-import { ratio3 } from './format.js'
+import { percent, ratio3 } from './format.js'
 import { failedOf, HTTP_CONNECTIONS, HTTP_VARIANTS_OF, HTTP_WARM_UP_SEC, load, loadSlice, settle, startServerProcess, type ServerProcess } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
 import { rotated } from './rotated.js'
@@ -145,8 +145,7 @@ try {
 }
 
 const { arms, ratios } = compareBuilds(servers)
-const pct = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : 'n/a')
-const spread = (s: Spread): string => `${ratio3(s.mean)} (sd ${pct(s.relativeSd)})`
+const spread = (s: Spread): string => `${ratio3(s.mean)} (sd ${percent(s.relativeSd)})`
 const estimate = (e: Estimate): string =>
   `${ratio3(e.ratio)} ± ${e.standardError.toFixed(3)} (one standard error; ${toldApart(e) ? 'told apart' : 'not told apart by this run'})`
 const buildName = (build: Build): string => (build === 'this' ? `this (${head}${dirty ? ', uncommitted changes' : ''})` : `other (${other.sha.slice(0, 12)})`)

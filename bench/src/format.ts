@@ -27,6 +27,11 @@ export function ratio3(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(3)}×` : '—'
 }
 
+/** A fraction as a percentage to one decimal, `0.162` as `16.2 %` and `0.03` as `3 %`; "—" when unknown. */
+export function percent(fraction: number): string {
+  return Number.isFinite(fraction) ? `${Number((fraction * 100).toFixed(1))} %` : '—'
+}
+
 /** `median (min–max)`. */
 export const spread = (m: Metric): string => `${num(m.median)} (${num(m.min)}–${num(m.max)})`
 

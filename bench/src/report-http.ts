@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { num, perRun, ratio, ratio3, spread } from './format.js'
+import { num, percent, perRun, ratio, ratio3, spread } from './format.js'
 import type { HttpResult, HttpSlot, HttpVariantRun } from './http-load.js'
 import type { Framework } from './http-server.js'
 import type { RunRecord, Target } from './report.js'
@@ -229,8 +229,6 @@ export function whyNotJudged(aa: Metric | undefined): string | undefined {
   }
   return undefined
 }
-
-const percent = (fraction: number): string => `${Number((fraction * 100).toFixed(1))} %`
 
 /** keyless's req/s: the geometric mean of the two keyless servers' medians (the first alone when there is one). */
 function keylessRequestsPerSec(http: HttpSummary, framework: Framework): number {
