@@ -122,7 +122,7 @@ try {
       const builds: readonly Build[] = p % 2 === 0 ? ['this', 'other'] : ['other', 'this']
       for (const build of builds) {
         const task = { framework: options.framework, variant, emulatorUrl: emulator.url }
-        const child = await startServerProcess(task, [], undefined, build === 'other' ? other.server : undefined)
+        const child = await startServerProcess(task, { server: build === 'other' ? other.server : undefined })
         const server: Server = { build, variant, process: child, requestsPerSec: [], cpuMicrosPerRequest: [], failed: 0 }
         servers.push(server)
         server.failed += failedOf(await load(child.url, HTTP_WARM_UP_SEC.full))

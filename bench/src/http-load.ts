@@ -117,14 +117,24 @@ export interface Launcher {
   readonly args: readonly string[]
 }
 
-/**
- * Forks `http-server.js` for `task` and resolves once it listens. `execArgv`: Node flags of the
- * server besides `--expose-gc` (which {@link ServerProcess.fullGc} needs), none by default, so
- * that it never inherits flags meant for this process. `launcher`: see {@link Launcher}.
- * `server`: the `http-server.js` to fork, this build's by default (`compare-builds.js` passes
- * another checkout's, which loads that checkout's packages).
- */
-export async function startServerProcess(task: ServerTask, execArgv: readonly string[] = [], launcher?: Launcher, server = SERVER): Promise<ServerProcess> {
+/** How {@link startServerProcess} starts a server; every field may be left out. */
+export interface ServerStart {
+  /**
+   * Node flags of the server besides `--expose-gc` (which {@link ServerProcess.fullGc} needs).
+   * None by default, so that it never inherits flags meant for this process.
+   */
+  readonly execArgv?: readonly string[]
+  /** A program the server runs under; see {@link Launcher}. */
+  readonly launcher?: Launcher | undefined
+  /**
+   * The `http-server.js` to fork, this build's by default (`compare-builds.js` passes another
+   * checkout's, which loads that checkout's packages).
+   */
+  readonly server?: string | undefined
+}
+
+/** Forks `http-server.js` for `task` and resolves once it listens. */
+export async function startServerProcess(task: ServerTask, { execArgv = [], launcher, server = SERVER }: ServerStart = {}): Promise<ServerProcess> {
   const nodeArgs = ['--expose-gc', ...execArgv]
   const child: ChildProcess = fork(server, [JSON.stringify(task)], {
     ...(launcher === undefined ? { execArgv: nodeArgs } : { execPath: launcher.executable, execArgv: [...launcher.args, process.execPath, ...nodeArgs] }),

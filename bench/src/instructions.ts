@@ -186,7 +186,7 @@ async function countOne(variant: HttpVariant, emulatorUrl: string, dir: string):
   }
   // --perf-basic-prof also turns V8's log on; it goes to the temporary directory.
   const named = functionRows > 0 ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`] : []
-  const server = await startServerProcess({ framework, variant, emulatorUrl }, named, launcher)
+  const server = await startServerProcess({ framework, variant, emulatorUrl }, { execArgv: named, launcher })
   try {
     let failed = failedOf(await load(server.url, sec))
     const settled = await settle(server, sec)

@@ -127,7 +127,7 @@ try {
   const start = async (arm: Arm): Promise<Server> => {
     const { variant, selfConnect, startUpFetch } = arm
     const task: ServerTask = { framework, variant, emulatorUrl: emulator.url, selfConnect, ...(startUpFetch === undefined ? {} : { startUpFetch }) }
-    const child = await startServerProcess(task, arm.execArgv)
+    const child = await startServerProcess(task, { execArgv: arm.execArgv })
     const server: Server = { arm, process: child, startedAt: performance.now(), requestsPerSec: [], cpuMicrosPerRequest: [], idleSec: Number.NaN, failed: 0 }
     servers.push(server)
     return server
