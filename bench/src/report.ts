@@ -107,7 +107,6 @@ function resultsOf<R extends ScenarioResult>(records: RunRecord[], kind: R['kind
     .map((r) => r.result as R | undefined)
 }
 
-
 /** Medians, ratios and verdicts from every run's record. */
 export function summarize(records: RunRecord[]): Summary {
   const hot = {} as Summary['hot']

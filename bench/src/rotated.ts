@@ -1,6 +1,7 @@
 /**
- * The order in which the bench takes its servers: the same list, started `by` places along, so
- * that from one cycle (or run) to the next no server always follows the same one.
+ * The order in which the bench takes its subjects, kinds or servers in turn: the same list,
+ * started `by` places along, so that from one run, round or cycle to the next none always follows
+ * the same one, and a noisy stretch of the machine does not always fall on the same one.
  *
  * @module
  */
