@@ -31,7 +31,7 @@ export function geometricMean(values: readonly number[]): number {
 export function sampleSd(values: readonly number[]): number {
   if (values.length < 2) return Number.NaN
   const m = mean(values)
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1))
+  return Math.sqrt(sum(values.map((v) => (v - m) ** 2)) / (values.length - 1))
 }
 
 /** Smallest and largest of `values`. */
