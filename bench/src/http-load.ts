@@ -257,8 +257,8 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
   const servers = new Array<ServerProcess | undefined>(variants.length)
   const warmUpFailures = new Map<HttpSlot, number>()
   try {
+    // The start order rotates with the run.
     for (const i of rotated([...variants.keys()], task.run)) {
-      // the start order rotates with the run
       const variant = variants[i] as HttpVariant
       const server = await startServerProcess({ framework: task.framework, variant, emulatorUrl: emulator.url })
       servers[i] = server

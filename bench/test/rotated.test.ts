@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { rotated } from '../src/rotated.js'
 
 describe('the order the bench loads its servers in', () => {
-  it('starts one further along each cycle, so every server leads once and follows each other one once', () => {
+  it('starts one further along each cycle, so every server leads once per full turn', () => {
     const servers = ['a', 'b', 'c']
     const orders = [0, 1, 2, 3].map((cycle) => rotated(servers, cycle).join(''))
     expect(orders).toEqual(['abc', 'bca', 'cab', 'abc'])
