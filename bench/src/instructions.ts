@@ -43,7 +43,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startEmulatorProcess } from './emulator-client.js'
-import { num } from './format.js'
+import { num, ratio3 } from './format.js'
 import { failedOf, HTTP_VARIANTS_OF, load, settle, SETTLE_FULL_GCS, startServerProcess } from './http-load.js'
 import type { Framework, HttpVariant } from './http-server.js'
 import { perfMapPath, readJitNames } from './jit-names.js'
@@ -280,7 +280,7 @@ const lines = [
 for (const variant of variants) {
   const mine = counts.filter((count) => count.variant === variant)
   const main = median(mine.map((count) => count.main))
-  const ratio = Number.isFinite(baseline) ? ` ${(main / baseline).toFixed(3)}× |` : ''
+  const ratio = Number.isFinite(baseline) ? ` ${ratio3(main / baseline)} |` : ''
   lines.push(
     `| \`${variant}\` | ${num(main)} |${ratio} ${mine.map((count) => num(count.main)).join(', ')} | ${mine.map(stateOf).join(', ')} | ${mine.map((count) => num(count.others)).join(', ')} |`,
   )

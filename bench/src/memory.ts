@@ -15,6 +15,7 @@
 import { setTimeout } from 'node:timers/promises'
 import v8 from 'node:v8'
 import type { EmulatorProcess } from './emulator-client.js'
+import { mean } from './stats.js'
 import { keylessProvider, azureCredential } from './subjects.js'
 import type { Contender } from './timed-subjects.js'
 
@@ -81,9 +82,8 @@ async function read(at: number): Promise<MemorySample> {
 
 /** Least-squares slope of y over x. */
 function slope(points: { x: number; y: number }[]): number {
-  const n = points.length
-  const mx = points.reduce((a, p) => a + p.x, 0) / n
-  const my = points.reduce((a, p) => a + p.y, 0) / n
+  const mx = mean(points.map((p) => p.x))
+  const my = mean(points.map((p) => p.y))
   let num = 0
   let den = 0
   for (const p of points) {

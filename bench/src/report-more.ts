@@ -13,7 +13,7 @@ import { MEMORY_SCOPES, MEMORY_UPSTREAM_REQUESTS } from './memory.js'
 import { REFRESH_CALLERS, REFRESH_CALLS_PER_CALLER, REFRESH_LATENCY_MS, SLOW_CALL_MS } from './refresh-point.js'
 import type { RunRecord, Target } from './report.js'
 import type { BurstResult } from './scenario.js'
-import { metric, type Metric } from './stats.js'
+import { metric, sum, type Metric } from './stats.js'
 
 type Contender = 'keyless' | 'azure'
 type WiSubject = (typeof WI_SUBJECTS)[number]
@@ -107,7 +107,7 @@ export function summarizeMore(records: RunRecord[]): MoreSummary {
       hitNs: of(hits, (x) => x.hitNs ?? Number.NaN),
       requests: up.map((x) => x?.upstreamRequests ?? Number.NaN),
       hits: hits.map((x) => last(x as MemoryResult)?.at ?? Number.NaN),
-      failed: [...up, ...hits].reduce((a, x) => a + (x?.failed ?? 0), 0),
+      failed: sum([...up, ...hits].map((x) => x?.failed ?? 0)),
       curve: (up.find((x) => x !== undefined)?.samples ?? []).map((s) => `${num(s.at)}: ${(s.heapBytes / 1048576).toFixed(2)} MB`).join(', '),
     }
   }
@@ -152,7 +152,7 @@ export function summarizeMore(records: RunRecord[]): MoreSummary {
       firstCallMs: of(w, (x) => x.firstCallMs),
       tokenRequests: of(w, (x) => x.tokenRequests),
       metadataRequests: of(w, (x) => x.metadataRequests),
-      failed: w.reduce((a, x) => a + (x?.failed ?? 0), 0),
+      failed: sum(w.map((x) => x?.failed ?? 0)),
       firstError: w.find((x) => x?.firstError !== undefined)?.firstError,
     }
   }
