@@ -25,6 +25,7 @@ import autocannon, { type Result } from 'autocannon'
 import type { EmulatorProcess } from './emulator-client.js'
 import type { Framework, HttpVariant, ServerReply, ServerStats, ServerTask } from './http-server.js'
 import { rotated } from './rotated.js'
+import { sliceOrder } from './slice-order.js'
 
 /** Keep-alive connections autocannon holds open, one request in flight on each. */
 export const HTTP_CONNECTIONS = 10
@@ -296,8 +297,9 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
     )
     const upstreamBefore = await tokenRequests()
     for (let cycle = 0; cycle < HTTP_CYCLES[mode]; cycle++) {
-      // The order rotates with the cycle and the run, so no variant always follows the same one.
-      for (const { server, callKeyless, run } of rotated(slots, cycle + task.run)) {
+      // The order rotates with the cycle and the run, so no variant always follows the same one,
+      // and the switched server's two slots swap places every other cycle (sliceOrder).
+      for (const { server, callKeyless, run } of sliceOrder(slots, cycle + task.run)) {
         if (callKeyless !== undefined) await server.callKeyless(callKeyless)
         const slice = await loadSlice(server, HTTP_SLICE_SEC[mode])
         run.requestsPerSec.push(slice.requestsPerSec)

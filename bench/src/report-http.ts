@@ -340,12 +340,12 @@ export function renderHttpChecks(http: HttpSummary): string[] {
       `${HTTP_FRAMEWORKS.map((f) => `${ratio3(http[f].variants['none-again']?.vsNone.median ?? Number.NaN)} of the first on ${FRAMEWORK_LABELS[f]} (runs ${http[f].variants['none-again']?.vsNone.runs.map(ratio3).join(', ') ?? '—'})`).join(', ')}: ` +
       'a difference of that size between two variants is noise, not cost.',
     `- Plugin overhead, keyless's call alone (not run with --quick): in one server process with keyless bound, the route switched between awaiting a settled promise and awaiting the token, ` +
-      `slice by slice: req/s with the call ÷ without ${HTTP_FRAMEWORKS.map((f) => {
+      `slice by slice, the two slices back to back in an order that flips every other cycle: req/s with the call ÷ without ${HTTP_FRAMEWORKS.map((f) => {
         const m = http[f].callAlone
         return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${runsIn(m)}`
       }).join(', ')}. ` +
-      'Settled, the switched server has measured alike in both modes and above servers that call keyless on every request, ' +
-      'so this figure does not isolate the cost of the call (docs/benchmarks.md, "Start-up history").',
+      'On the AMD host a process measured faster in its second slice in a row than in its first in 11 cycles of 12; results from before 2026-12-03 ' +
+      'always ran the slice with the call second, so their figure may flatter the call (docs/plugin-gap.md, "The order of the switched server\'s slices").',
     `- Plugin overhead: token requests the emulator saw while autocannon ran (warm-up loads included; each server's start-up request came before its load): ${upstream}` +
       `${upstream === 0 ? ' (every request under load was served from the cache)' : ' (NOT all cache hits!)'}.`,
     `- Plugin overhead: failed requests (errors, timeouts, resets, non-2xx), over all runs: ${failed}${failed === 0 ? '' : ' (the req/s figures count 2xx only)'}.`,
