@@ -281,7 +281,8 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       warmUpFailures.set(slot, (warmUpFailures.get(slot) ?? 0) + settled.failed)
     }
     upstreamDuringLoad += (await tokenRequests()) - before
-    const slots = variants.flatMap((variant, i) =>
+    // One list of slots per server process, in the variants' order.
+    const slotsByServer = variants.map((variant, i) =>
       slotsOf(variant).map((slot) => {
         const run: HttpVariantRun = {
           requestsPerSec: [],
@@ -299,7 +300,7 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
     for (let cycle = 0; cycle < HTTP_CYCLES[mode]; cycle++) {
       // The order rotates with the cycle and the run, so no variant always follows the same one,
       // and the switched server's two slots swap places every other cycle (sliceOrder).
-      for (const { server, callKeyless, run } of sliceOrder(slots, cycle + task.run)) {
+      for (const { server, callKeyless, run } of sliceOrder(slotsByServer, cycle + task.run)) {
         if (callKeyless !== undefined) await server.callKeyless(callKeyless)
         const slice = await loadSlice(server, HTTP_SLICE_SEC[mode])
         run.requestsPerSec.push(slice.requestsPerSec)
@@ -319,7 +320,7 @@ export async function httpOverhead(task: { framework: Framework; run: number; qu
       sliceSec: HTTP_SLICE_SEC[mode],
       upstreamDuringLoad,
       settleFullGcs,
-      variants: Object.fromEntries(slots.map((slot) => [slot.key, slot.run])),
+      variants: Object.fromEntries(slotsByServer.flat().map((slot) => [slot.key, slot.run])),
     }
   } finally {
     await Promise.all(servers.map(async (server) => server?.close()))

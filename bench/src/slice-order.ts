@@ -14,20 +14,14 @@
 import { rotated } from './rotated.js'
 
 /**
- * `slots` grouped by `server` (slots of one server must be adjacent in `slots`), the groups
- * {@link rotated} by `turn`, and each group's slots reversed when `turn` is odd. A copy.
+ * Each server's slots, the servers {@link rotated} by `turn`, and each server's slots reversed when
+ * `turn` is odd, as one list. A copy.
  *
  * @example
  * ```ts
- * for (let cycle = 0; cycle < cycles; cycle++) for (const slot of sliceOrder(slots, cycle + run)) await loadSlice(slot.server, 1)
+ * for (let cycle = 0; cycle < cycles; cycle++) for (const slot of sliceOrder(slotsByServer, cycle + run)) await loadSlice(slot.server, 1)
  * ```
  */
-export function sliceOrder<T extends { server: unknown }>(slots: readonly T[], turn: number): T[] {
-  const groups: T[][] = []
-  for (const slot of slots) {
-    const last = groups.at(-1)
-    if (last !== undefined && last[0]?.server === slot.server) last.push(slot)
-    else groups.push([slot])
-  }
-  return rotated(groups, turn).flatMap((group) => (turn % 2 === 0 ? group : group.toReversed()))
+export function sliceOrder<T>(slotsByServer: readonly (readonly T[])[], turn: number): T[] {
+  return rotated(slotsByServer, turn).flatMap((slots) => (turn % 2 === 0 ? slots : slots.toReversed()))
 }
