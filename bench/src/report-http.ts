@@ -344,7 +344,7 @@ export function renderHttpChecks(http: HttpSummary): string[] {
         const m = http[f].callAlone
         return `${ratio3(m?.median ?? Number.NaN)} on ${FRAMEWORK_LABELS[f]}${runsIn(m)}`
       }).join(', ')}. ` +
-      'On the AMD host a process measured faster in its second slice in a row than in its first in 11 cycles of 12; results from before 2026-12-03 ' +
+      'On the AMD host a process measured faster in its second slice in a row than in its first in most cycles; results from before 2026-12-03 ' +
       'always ran the slice with the call second, so their figure may flatter the call (docs/plugin-gap.md, "The order of the switched server\'s slices").',
     `- Plugin overhead: token requests the emulator saw while autocannon ran (warm-up loads included; each server's start-up request came before its load): ${upstream}` +
       `${upstream === 0 ? ' (every request under load was served from the cache)' : ' (NOT all cache hits!)'}.`,

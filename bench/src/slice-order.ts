@@ -4,10 +4,10 @@
  *
  * A process's second slice in a row runs on a process that has just served a second of load, while
  * its first follows some other server's slice. On the AMD host (2026-12-03) a process's second
- * slice in a row measured faster than its first in 11 cycles of 12, by up to 18 %, more than the
+ * slice in a row measured faster than its first in most cycles, by up to 20 %, more than the
  * margin the plugin-overhead target judges (docs/plugin-gap.md, "The order of the switched
- * server's slices"). So a process's slots stay together, and their order flips every other cycle:
- * over an even number of cycles each of them leads as often as it follows.
+ * server's slices", has the runs). So a process's slots stay together, and their order flips every
+ * other cycle: over an even number of cycles each of them leads as often as it follows.
  *
  * @module
  */
